@@ -1,0 +1,52 @@
+# SPOOL: top-level targets (see DESIGN.md, "Make targets").
+#
+#   make setup        install what the machine lacks (Debian packages)
+#   make              build spool.ko and its selftests (later: the provider jar)
+#   make check        every test; the last line is "N passed, N failed"
+#   make check-kmod   the module's tests in a QEMU VM; TESTS="name..." filters
+#                     the selftests
+#   make clean
+
+SHELL := /bin/bash
+BUILD := $(CURDIR)/build
+# Deferred (=): evaluated after `setup` may have installed the kernel.
+KVER = $(shell $(CURDIR)/kmod/vm/kver)
+VM := $(CURDIR)/kmod/vm/run
+
+# The parts of `make check`, run in this order by scripts/check.sh.
+# Later: check-host before check-kmod, then check-provider and compat.
+CHECK_PARTS := check-kmod
+
+.PHONY: all setup kmod check check-kmod clean
+
+all: kmod
+	@# Later: the provider jar (provider/), built with Maven on the host.
+
+setup:
+	@scripts/setup.sh
+
+kmod:
+	$(MAKE) -C kmod KVER=$(KVER)
+
+check: setup
+	@scripts/check.sh $(CHECK_PARTS)
+
+# The module is built with statistics so the VM can check its gauges.
+check-kmod: setup
+	$(MAKE) -C kmod KVER=$(KVER) SPOOL_PROC_STAT=1
+	@mkdir -p $(BUILD)/check-kmod
+	@start=$$(date +%s); \
+	$(VM) --timeout 1500 --out $(BUILD)/check-kmod -- \
+		kmod/vm/check-kmod.sh $(CURDIR)/kmod/spool.ko $(TESTS) \
+		| tee $(BUILD)/check-kmod/log.txt; \
+	rc=$${PIPESTATUS[0]}; \
+	echo "check-kmod: $$(( $$(date +%s) - start )) s wall, exit $$rc;" \
+	     "kernel log in build/check-kmod/dmesg.txt"; \
+	summary=$$(grep -E '^[0-9]+ passed, [0-9]+ failed$$' \
+		$(BUILD)/check-kmod/log.txt | tail -n 1); \
+	echo "$${summary:-0 passed, 1 failed}"; \
+	exit $$rc
+
+clean:
+	$(MAKE) -C kmod KVER=$(KVER) clean
+	rm -rf $(BUILD)

@@ -1,0 +1,1379 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * spool_main.c - /dev/spool: a pool of the caller's sockets with in-kernel
+ * readiness tracking and batched accept, receive and send.
+ *
+ * The ABI, and every error it returns, is documented in
+ * include/uapi/spool.h.
+ *
+ * Readiness is tracked as fs/eventpoll.c does it: every registered file
+ * gets a wait-queue entry on each wait queue its ->poll() names, and the
+ * wake-up callback puts the item on the pool's ready list.  Collection
+ * re-polls each item on that list, reports it if it is ready and, unless it
+ * is one-shot, leaves it on the list, so that readiness is level-triggered.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/hrtimer.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/net.h>
+#include <linux/pid.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/socket.h>
+#include <linux/uio.h>
+#include <linux/xarray.h>
+#include <net/sock.h>
+
+#include "uapi/spool.h"
+#include "spool_internal.h"
+
+/* Limits, each a module parameter checked against a range when set. */
+static unsigned int max_files = 65536;
+static unsigned int max_batch = 1024;
+static unsigned int max_arena = 16 << 20;
+static unsigned int sweep_batch = 64;
+
+/* A limit's range and the variable it guards. */
+struct spool_param {
+	unsigned int min, max;
+	unsigned int *var;
+};
+
+static int spool_param_store(const char *val, const struct kernel_param *kp)
+{
+	const struct spool_param *p = kp->arg;
+	unsigned int v;
+	int ret;
+
+	ret = kstrtouint(val, 0, &v);
+	if (ret)
+		return ret;
+	if (v < p->min || v > p->max)
+		return -EINVAL;
+	WRITE_ONCE(*p->var, v);
+	return 0;
+}
+
+static int spool_param_show(char *buf, const struct kernel_param *kp)
+{
+	const struct spool_param *p = kp->arg;
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(*p->var));
+}
+
+static const struct kernel_param_ops spool_param_ops = {
+	.set = spool_param_store,
+	.get = spool_param_show,
+};
+
+#define SPOOL_PARAM(name, lo, hi, desc)					\
+	static const struct spool_param spool_param_##name = {		\
+		.min = (lo), .max = (hi), .var = &(name),	\
+	};								\
+	module_param_cb(name, &spool_param_ops,				\
+			(void *)&spool_param_##name, 0644);		\
+	MODULE_PARM_DESC(name, desc " (" #lo " to " #hi ")")
+
+SPOOL_PARAM(max_files, 1, 1 << 24, "registrations per pool");
+SPOOL_PARAM(max_batch, 1, 65536, "items per call: events, connections, descriptors");
+SPOOL_PARAM(max_arena, 4096, 1 << 30, "bytes of a cycle's receive arena");
+SPOOL_PARAM(sweep_batch, 0, 1 << 24, "registrations each wait checks for a closed fd");
+
+/* A sleeping wait checks every registration for a closed fd this often. */
+#define SPOOL_SWEEP_PERIOD_MS	1000
+#define SPOOL_TIMER_SLACK_NS	50000
+
+/* Events a registration is always told of, as in epoll. */
+#define SPOOL_ALWAYS	(EPOLLERR | EPOLLHUP)
+
+struct spool_item;
+
+/* One wait-queue entry of an item on a wait queue of its file. */
+struct spool_pwq {
+	struct wait_queue_entry wait;
+	/*
+	 * The wait queue the entry is on.  Cleared (with release semantics)
+	 * by the callback when the queue's owner sends POLLFREE, as
+	 * fs/eventpoll.c does, so removal knows it is gone.
+	 */
+	wait_queue_head_t *whead;
+	struct spool_item *item;
+	struct spool_pwq *next;
+};
+
+/*
+ * A registration.  Created, changed and freed under pool->mtx.  The fields
+ * the wake-up callback reads (pool, events) are read with READ_ONCE().
+ */
+struct spool_item {
+	struct spool_pool *pool;
+	struct file *file;		/* holds a reference */
+	int fd;				/* the number it was registered under */
+	__u32 events;			/* interest; 0 once a one-shot fired */
+	__u32 flags;			/* SPOOL_F_* */
+	__u64 cookie;
+	struct list_head rdlink;	/* on pool->rdllist; see pool->lock */
+	struct spool_pwq *pwqs;		/* this item's wait-queue entries */
+	int pwq_err;			/* -ENOMEM if an entry could not be added */
+};
+
+/* One accepted connection not yet given its fd. */
+struct spool_newconn {
+	struct file *file;
+	int fd;
+	struct spool_item *item;	/* its registration, or NULL */
+};
+
+struct spool_pool {
+	/*
+	 * Serialises every operation on the registrations: register,
+	 * modify, unregister, sweep, collection (and with it the cycle's
+	 * accept and receive) and release.  Guards items, nr_items,
+	 * sweep_next and the buffers below.  Never taken in the wake-up
+	 * callback.
+	 */
+	struct mutex mtx;
+	struct xarray items;		/* fd -> struct spool_item */
+	unsigned int nr_items;
+	unsigned long sweep_next;	/* next fd the per-call sweep checks */
+
+	/* Per-pool buffers of the last collection, grown on demand. */
+	struct spool_event *evbuf;
+	unsigned int evbuf_cap;
+	struct spool_conn *conbuf;
+	struct spool_newconn *newbuf;
+	unsigned int conbuf_cap;
+
+	/*
+	 * Guards rdllist, every item's rdlink and wake_pending.  Taken with
+	 * interrupts off: the wake-up callback runs in softirq context.
+	 */
+	spinlock_t lock;
+	struct list_head rdllist;	/* items that may be ready */
+	bool wake_pending;
+
+	/* Waits and cycles sleep here; poll() on the pool waits here. */
+	wait_queue_head_t wq;
+
+	struct pid *owner;		/* thread group that opened the pool */
+};
+
+static struct kmem_cache *spool_item_cache __read_mostly;
+static struct kmem_cache *spool_pwq_cache __read_mostly;
+static const struct file_operations spool_fops;
+
+/* The state of one cycle call, for the actions done at collection. */
+struct spool_cycle_ctx {
+	const struct spool_cycle *c;
+	u32 arena_used;
+	u32 nr_conns;
+};
+
+/* ---- readiness ---------------------------------------------------------- */
+
+static void spool_wake_waiters(struct spool_pool *pool)
+{
+	if (wq_has_sleeper(&pool->wq))
+		wake_up_poll(&pool->wq, EPOLLIN | EPOLLRDNORM);
+}
+
+/* Called with the file's wait-queue lock held, possibly in softirq. */
+static int spool_wake_cb(struct wait_queue_entry *wait, unsigned int mode,
+			 int sync, void *key)
+{
+	struct spool_pwq *pwq = container_of(wait, struct spool_pwq, wait);
+	struct spool_item *item = pwq->item;
+	struct spool_pool *pool = item->pool;
+	__poll_t pollflags = key_to_poll(key);
+	__u32 interest = READ_ONCE(item->events);
+	unsigned long flags;
+
+	if (!interest)
+		goto out;		/* a one-shot that fired */
+	if (pollflags && !(pollflags & (interest | SPOOL_ALWAYS)))
+		goto out;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	if (list_empty(&item->rdlink))
+		list_add_tail(&item->rdlink, &pool->rdllist);
+	spin_unlock_irqrestore(&pool->lock, flags);
+	spool_wake_waiters(pool);
+out:
+	if (pollflags & POLLFREE) {
+		/* The queue is going away: leave it, as eventpoll does. */
+		list_del_init(&wait->entry);
+		smp_store_release(&pwq->whead, NULL);
+	}
+	return 0;
+}
+
+struct spool_pqueue {
+	poll_table pt;
+	struct spool_item *item;
+};
+
+/* The poll_table callback: hooks the item to one wait queue of its file. */
+static void spool_ptable_queue(struct file *file, wait_queue_head_t *whead,
+			       poll_table *pt)
+{
+	struct spool_item *item = container_of(pt, struct spool_pqueue, pt)->item;
+	struct spool_pwq *pwq;
+
+	if (item->pwq_err)
+		return;
+	pwq = kmem_cache_alloc(spool_pwq_cache, GFP_KERNEL_ACCOUNT);
+	if (!pwq) {
+		item->pwq_err = -ENOMEM;
+		return;
+	}
+	init_waitqueue_func_entry(&pwq->wait, spool_wake_cb);
+	pwq->whead = whead;
+	pwq->item = item;
+	pwq->next = item->pwqs;
+	item->pwqs = pwq;
+	add_wait_queue(whead, &pwq->wait);
+}
+
+static void spool_item_unhook(struct spool_item *item)
+{
+	struct spool_pwq *pwq, *next;
+
+	for (pwq = item->pwqs; pwq; pwq = next) {
+		wait_queue_head_t *whead;
+
+		next = pwq->next;
+		/* A POLLFREE sender frees its queue after an RCU period. */
+		rcu_read_lock();
+		whead = smp_load_acquire(&pwq->whead);
+		if (whead)
+			remove_wait_queue(whead, &pwq->wait);
+		rcu_read_unlock();
+		kmem_cache_free(spool_pwq_cache, pwq);
+	}
+	item->pwqs = NULL;
+}
+
+static void spool_rdl_add(struct spool_pool *pool, struct spool_item *item)
+{
+	spin_lock_irq(&pool->lock);
+	if (list_empty(&item->rdlink))
+		list_add_tail(&item->rdlink, &pool->rdllist);
+	spin_unlock_irq(&pool->lock);
+}
+
+static void spool_mark_ready(struct spool_pool *pool, struct spool_item *item)
+{
+	spool_rdl_add(pool, item);
+	spool_wake_waiters(pool);
+}
+
+/* ---- registrations ------------------------------------------------------ */
+
+static bool spool_is_pool(struct file *file)
+{
+	return file->f_op == &spool_fops;
+}
+
+/* True when the caller's fd no longer names the registered file. */
+static bool spool_item_stale(struct spool_item *item)
+{
+	bool stale;
+
+	rcu_read_lock();
+	stale = lookup_fd_rcu(item->fd) != item->file;
+	rcu_read_unlock();
+	return stale;
+}
+
+static void spool_item_remove(struct spool_pool *pool, struct spool_item *item)
+{
+	lockdep_assert_held(&pool->mtx);
+
+	/* After this no callback runs for the item: they hold the queue lock. */
+	spool_item_unhook(item);
+	spin_lock_irq(&pool->lock);
+	list_del_init(&item->rdlink);
+	spin_unlock_irq(&pool->lock);
+
+	xa_erase(&pool->items, item->fd);
+	pool->nr_items--;
+	spool_stat_add(SPOOL_STAT_FILES, -1);
+	fput(item->file);
+	kmem_cache_free(spool_item_cache, item);
+}
+
+static void spool_drop_stale(struct spool_pool *pool, struct spool_item *item)
+{
+	spool_dbg("fd %d closed while registered: dropped\n", item->fd);
+	spool_stat_add(SPOOL_STAT_STALE_DROPPED, 1);
+	spool_item_remove(pool, item);
+}
+
+/* Checks up to budget registrations, round robin, for a closed fd. */
+static void spool_sweep(struct spool_pool *pool, unsigned int budget)
+{
+	struct spool_item *item;
+	unsigned long index;
+
+	lockdep_assert_held(&pool->mtx);
+	if (!budget || !pool->nr_items)
+		return;
+	budget = min(budget, pool->nr_items);
+
+	index = pool->sweep_next;
+	while (budget--) {
+		item = xa_find(&pool->items, &index, ULONG_MAX, XA_PRESENT);
+		if (!item) {
+			index = 0;
+			item = xa_find(&pool->items, &index, ULONG_MAX,
+				       XA_PRESENT);
+			if (!item)
+				break;
+		}
+		if (spool_item_stale(item))
+			spool_drop_stale(pool, item);
+		index++;
+	}
+	pool->sweep_next = index;
+}
+
+static int spool_check_reg(const struct spool_reg *reg)
+{
+	if (reg->reserved || (reg->events & ~SPOOL_EVENTS) ||
+	    (reg->flags & ~SPOOL_F_ALL))
+		return -EINVAL;
+	if ((reg->flags & SPOOL_F_ACCEPT) && (reg->flags & SPOOL_F_RECV))
+		return -EINVAL;
+	return 0;
+}
+
+/* Checks that file can carry the I/O flags asked for. */
+static int spool_check_file(struct file *file, __u32 flags)
+{
+	struct socket *sock;
+
+	if (spool_is_pool(file))
+		return -EINVAL;
+	if (!file_can_poll(file))
+		return -EPERM;
+	if (!(flags & (SPOOL_F_ACCEPT | SPOOL_F_RECV)))
+		return 0;
+	sock = sock_from_file(file);
+	if (!sock)
+		return -ENOTSOCK;
+	if (sock->type != SOCK_STREAM)
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+/*
+ * Adds a registration of file under fd.  Takes its own reference to the
+ * file.  The caller has checked file and reg.
+ */
+static int spool_item_add(struct spool_pool *pool, struct file *file, int fd,
+			  __u32 events, __u32 flags, __u64 cookie)
+{
+	struct spool_pqueue pq;
+	struct spool_item *item;
+	__poll_t revents;
+	int ret;
+
+	lockdep_assert_held(&pool->mtx);
+	if (pool->nr_items >= READ_ONCE(max_files))
+		return -ENOSPC;
+
+	item = kmem_cache_zalloc(spool_item_cache, GFP_KERNEL_ACCOUNT);
+	if (!item)
+		return -ENOMEM;
+	item->pool = pool;
+	item->file = get_file(file);
+	item->fd = fd;
+	item->events = events;
+	item->flags = flags;
+	item->cookie = cookie;
+	INIT_LIST_HEAD(&item->rdlink);
+
+	ret = xa_insert(&pool->items, fd, item, GFP_KERNEL_ACCOUNT);
+	if (ret) {
+		fput(file);
+		kmem_cache_free(spool_item_cache, item);
+		return ret == -EBUSY ? -EEXIST : ret;
+	}
+	pool->nr_items++;
+	spool_stat_add(SPOOL_STAT_FILES, 1);
+
+	pq.item = item;
+	init_poll_funcptr(&pq.pt, spool_ptable_queue);
+	revents = vfs_poll(file, &pq.pt);
+	if (item->pwq_err) {
+		ret = item->pwq_err;
+		spool_item_remove(pool, item);
+		return ret;
+	}
+	if (revents & (events | SPOOL_ALWAYS))
+		spool_mark_ready(pool, item);
+	spool_dbg("registered fd %d events %#x flags %#x\n", fd, events, flags);
+	return 0;
+}
+
+static bool spool_fd_open(int fd)
+{
+	bool open;
+
+	if (fd < 0)
+		return false;
+	rcu_read_lock();
+	open = lookup_fd_rcu(fd) != NULL;
+	rcu_read_unlock();
+	return open;
+}
+
+/* Looks up the live registration of fd; drops it if the fd was closed. */
+static struct spool_item *spool_item_find(struct spool_pool *pool, int fd)
+{
+	struct spool_item *item;
+
+	lockdep_assert_held(&pool->mtx);
+	if (fd < 0)
+		return NULL;
+	item = xa_load(&pool->items, fd);
+	if (item && spool_item_stale(item)) {
+		spool_drop_stale(pool, item);
+		item = NULL;
+	}
+	return item;
+}
+
+static int spool_ioc_register(struct spool_pool *pool, void __user *argp)
+{
+	struct spool_reg reg;
+	struct file *file;
+	int ret;
+
+	spool_stat_add(SPOOL_STAT_REGISTER_CALLS, 1);
+	if (copy_from_user(&reg, argp, sizeof(reg)))
+		return -EFAULT;
+	ret = spool_check_reg(&reg);
+	if (ret)
+		return ret;
+	file = fget(reg.fd);
+	if (!file)
+		return -EBADF;
+	ret = spool_check_file(file, reg.flags);
+	if (ret)
+		goto out_fput;
+
+	mutex_lock(&pool->mtx);
+	if (spool_item_find(pool, reg.fd))
+		ret = -EEXIST;
+	else
+		ret = spool_item_add(pool, file, reg.fd, reg.events, reg.flags,
+				     reg.cookie);
+	mutex_unlock(&pool->mtx);
+out_fput:
+	fput(file);
+	return ret;
+}
+
+static int spool_ioc_modify(struct spool_pool *pool, void __user *argp)
+{
+	struct spool_item *item;
+	struct spool_reg reg;
+	int ret;
+
+	spool_stat_add(SPOOL_STAT_MODIFY_CALLS, 1);
+	if (copy_from_user(&reg, argp, sizeof(reg)))
+		return -EFAULT;
+	ret = spool_check_reg(&reg);
+	if (ret)
+		return ret;
+
+	mutex_lock(&pool->mtx);
+	item = spool_item_find(pool, reg.fd);
+	if (!item) {
+		ret = spool_fd_open(reg.fd) ? -ENOENT : -EBADF;
+		goto out_unlock;
+	}
+	ret = spool_check_file(item->file, reg.flags);
+	if (ret)
+		goto out_unlock;
+	item->flags = reg.flags;
+	item->cookie = reg.cookie;
+	WRITE_ONCE(item->events, reg.events);
+	/* Re-arm: report it if it is ready now, as EPOLL_CTL_MOD does. */
+	if (vfs_poll(item->file, NULL) & (reg.events | SPOOL_ALWAYS))
+		spool_mark_ready(pool, item);
+out_unlock:
+	mutex_unlock(&pool->mtx);
+	return ret;
+}
+
+static int spool_ioc_unregister(struct spool_pool *pool, void __user *argp)
+{
+	struct spool_item *item;
+	struct spool_reg reg;
+	int ret = 0;
+
+	spool_stat_add(SPOOL_STAT_UNREGISTER_CALLS, 1);
+	if (copy_from_user(&reg, argp, sizeof(reg)))
+		return -EFAULT;
+	if (reg.events || reg.flags || reg.reserved || reg.cookie)
+		return -EINVAL;
+
+	mutex_lock(&pool->mtx);
+	item = spool_item_find(pool, reg.fd);
+	if (item)
+		spool_item_remove(pool, item);
+	else
+		ret = spool_fd_open(reg.fd) ? -ENOENT : -EBADF;
+	mutex_unlock(&pool->mtx);
+	return ret;
+}
+
+/* ---- socket I/O --------------------------------------------------------- */
+
+/* Receives into or sends from one user buffer; never blocks. */
+static int spool_sock_io(struct socket *sock, void __user *buf, u32 len,
+			 bool send)
+{
+	struct msghdr msg = {};
+	struct iovec iov;
+	int ret;
+
+	ret = import_single_range(send ? ITER_SOURCE : ITER_DEST, buf, len,
+				  &iov, &msg.msg_iter);
+	if (ret)
+		return ret;
+	if (send) {
+		msg.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL;
+		ret = sock_sendmsg(sock, &msg);
+		if (ret > 0)
+			spool_stat_add(SPOOL_STAT_BYTES_OUT, ret);
+	} else {
+		ret = sock_recvmsg(sock, &msg, MSG_DONTWAIT);
+		if (ret > 0)
+			spool_stat_add(SPOOL_STAT_BYTES_IN, ret);
+	}
+	return ret;
+}
+
+/* Does one descriptor of a bulk read or write; returns its result. */
+static int spool_iov_do(const struct spool_iov *iov, bool send)
+{
+	struct socket *sock;
+	int ret;
+
+	if (iov->flags || !iov->len || iov->len > INT_MAX)
+		return -EINVAL;
+	sock = sockfd_lookup(iov->fd, &ret);
+	if (!sock)
+		return ret;
+	if (sock->type != SOCK_STREAM)
+		ret = -EOPNOTSUPP;
+	else
+		ret = spool_sock_io(sock, u64_to_user_ptr(iov->buf), iov->len,
+				    send);
+	sockfd_put(sock);
+	return ret;
+}
+
+/*
+ * Runs n descriptors from the user array uiov, writing each result back.
+ * Each descriptor is copied in once, so a concurrent change of the array
+ * by user space cannot make the kernel act on a value it did not check.
+ */
+static int spool_iov_batch(struct spool_iov __user *uiov, u32 n, bool send)
+{
+	struct spool_iov iov;
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		if (copy_from_user(&iov, &uiov[i], sizeof(iov)))
+			return -EFAULT;
+		iov.result = spool_iov_do(&iov, send);
+		iov.flags = (!send && iov.result == 0) ? SPOOL_IOV_EOF : 0;
+		if (put_user(iov.result, &uiov[i].result) ||
+		    put_user(iov.flags, &uiov[i].flags))
+			return -EFAULT;
+		cond_resched();
+	}
+	return 0;
+}
+
+static ssize_t spool_bulk(struct file *file, char __user *buf, size_t count,
+			  bool send)
+{
+	struct spool_pool *pool = file->private_data;
+	size_t n = count / sizeof(struct spool_iov);
+	int ret;
+
+	if (task_tgid(current) != pool->owner)
+		return -EBADFD;
+	spool_stat_add(send ? SPOOL_STAT_WRITE_CALLS : SPOOL_STAT_READ_CALLS, 1);
+	if (!count || count % sizeof(struct spool_iov) ||
+	    n > READ_ONCE(max_batch))
+		return -EINVAL;
+	spool_stat_add(send ? SPOOL_STAT_WRITE_ITEMS : SPOOL_STAT_READ_ITEMS, n);
+	ret = spool_iov_batch((struct spool_iov __user *)buf, n, send);
+	return ret ? ret : count;
+}
+
+static ssize_t spool_read(struct file *file, char __user *buf, size_t count,
+			  loff_t *ppos)
+{
+	return spool_bulk(file, buf, count, false);
+}
+
+static ssize_t spool_write(struct file *file, const char __user *buf,
+			   size_t count, loff_t *ppos)
+{
+	/* The descriptors get their results back: see include/uapi/spool.h. */
+	return spool_bulk(file, (char __user *)buf, count, true);
+}
+
+/* ---- accept ------------------------------------------------------------- */
+
+/*
+ * Accepts one connection from the listening socket lsock without blocking,
+ * as do_accept() in net/socket.c does, into a new file with file_flags.
+ * The LSM socket_accept hook is not exported to modules; the new socket
+ * still passes socket_post_create-equivalent checks in sock_alloc_file()
+ * and every later send and receive goes through the LSM hooks.
+ */
+static struct file *spool_accept_one(struct socket *lsock, int file_flags,
+				     struct spool_conn *conn)
+{
+	struct sockaddr_storage addr;
+	struct socket *newsock;
+	struct file *newfile;
+	int ret, len;
+
+	newsock = sock_alloc();
+	if (!newsock)
+		return ERR_PTR(-ENFILE);
+	newsock->type = lsock->type;
+	newsock->ops = lsock->ops;
+	/* The listener holds the protocol module; see do_accept(). */
+	__module_get(newsock->ops->owner);
+
+	ret = lsock->ops->accept(lsock, newsock, O_NONBLOCK, false);
+	if (ret < 0)
+		goto out_release;
+	len = newsock->ops->getname(newsock, (struct sockaddr *)&addr, 2);
+	if (len < 0) {
+		ret = -ECONNABORTED;
+		goto out_release;
+	}
+	/* Like accept(2), addrlen is the full length even when truncated. */
+	conn->addrlen = len;
+	memcpy(conn->addr, &addr, min_t(int, len, sizeof(conn->addr)));
+
+	/* sock_alloc_file() releases newsock when it fails. */
+	newfile = sock_alloc_file(newsock, file_flags,
+				  lsock->sk->sk_prot_creator->name);
+	return newfile;
+
+out_release:
+	sock_release(newsock);
+	return ERR_PTR(ret);
+}
+
+static int spool_check_accept_flags(__u32 flags, __u32 events, __u32 reg_flags)
+{
+	if ((flags & ~SPOOL_ACCEPT_ALL) || (events & ~SPOOL_EVENTS) ||
+	    (reg_flags & ~(SPOOL_F_ONESHOT | SPOOL_F_RECV)))
+		return -EINVAL;
+	if (!(flags & SPOOL_ACCEPT_REGISTER) && (events || reg_flags))
+		return -EINVAL;
+	return 0;
+}
+
+static int spool_conbuf_reserve(struct spool_pool *pool, unsigned int n)
+{
+	lockdep_assert_held(&pool->mtx);
+	if (n <= pool->conbuf_cap)
+		return 0;
+	kvfree(pool->conbuf);
+	kvfree(pool->newbuf);
+	pool->conbuf_cap = 0;
+	pool->conbuf = kvmalloc_array(n, sizeof(*pool->conbuf),
+				      GFP_KERNEL_ACCOUNT);
+	pool->newbuf = kvmalloc_array(n, sizeof(*pool->newbuf),
+				      GFP_KERNEL_ACCOUNT);
+	if (!pool->conbuf || !pool->newbuf) {
+		kvfree(pool->conbuf);
+		kvfree(pool->newbuf);
+		pool->conbuf = NULL;
+		pool->newbuf = NULL;
+		return -ENOMEM;
+	}
+	pool->conbuf_cap = n;
+	return 0;
+}
+
+/*
+ * Accepts up to max connections from lsock into pool->conbuf and
+ * pool->newbuf from index first on, reserving an fd for each and, with
+ * SPOOL_ACCEPT_REGISTER, registering it.  The fds are installed later, by
+ * spool_accept_commit(), once the results reached user space.  Returns
+ * the number accepted, or -errno if there was none.
+ */
+static int spool_accept_batch(struct spool_pool *pool, struct socket *lsock,
+			      unsigned int first, unsigned int max,
+			      __u32 flags, __u32 events, __u32 reg_flags)
+{
+	int fd_flags = (flags & SPOOL_ACCEPT_CLOEXEC) ? O_CLOEXEC : 0;
+	int file_flags = (flags & SPOOL_ACCEPT_NONBLOCK) ? O_NONBLOCK : 0;
+	unsigned int i;
+	int ret = 0;
+
+	lockdep_assert_held(&pool->mtx);
+	if (lsock->type != SOCK_STREAM)
+		return -EOPNOTSUPP;
+	if (lsock->sk->sk_state != TCP_LISTEN)
+		return -EINVAL;
+
+	for (i = first; i < first + max; i++) {
+		struct spool_conn *conn = &pool->conbuf[i];
+		struct spool_newconn *nc = &pool->newbuf[i];
+		struct file *file;
+		int fd;
+
+		fd = get_unused_fd_flags(fd_flags);
+		if (fd < 0) {
+			ret = fd;
+			break;
+		}
+		memset(conn, 0, sizeof(*conn));
+		file = spool_accept_one(lsock, file_flags, conn);
+		if (IS_ERR(file)) {
+			put_unused_fd(fd);
+			ret = PTR_ERR(file);
+			break;
+		}
+		/* A stale registration may still hold the number: drop it. */
+		spool_item_find(pool, fd);
+		conn->fd = fd;
+		nc->file = file;
+		nc->fd = fd;
+		nc->item = NULL;
+		if (flags & SPOOL_ACCEPT_REGISTER) {
+			conn->reg = spool_item_add(pool, file, fd, events,
+						   reg_flags, fd);
+			if (!conn->reg)
+				nc->item = xa_load(&pool->items, fd);
+		}
+	}
+	i -= first;
+	spool_stat_add(SPOOL_STAT_ACCEPTS, i);
+	return i ? i : ret;
+}
+
+/* Installs (ok) or closes (!ok) the n connections accepted into newbuf. */
+static void spool_accept_commit(struct spool_pool *pool, unsigned int n,
+				bool ok)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&pool->mtx);
+	for (i = 0; i < n; i++) {
+		struct spool_newconn *nc = &pool->newbuf[i];
+
+		if (ok) {
+			fd_install(nc->fd, nc->file);
+			continue;
+		}
+		if (nc->item)
+			spool_item_remove(pool, nc->item);
+		put_unused_fd(nc->fd);
+		fput(nc->file);
+	}
+}
+
+static int spool_ioc_accept(struct spool_pool *pool, void __user *argp)
+{
+	struct spool_accept a;
+	struct socket *lsock;
+	int ret, n;
+
+	spool_stat_add(SPOOL_STAT_ACCEPT_CALLS, 1);
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.reserved || !a.max_conns || a.max_conns > READ_ONCE(max_batch))
+		return -EINVAL;
+	ret = spool_check_accept_flags(a.flags, a.reg_events, a.reg_flags);
+	if (ret)
+		return ret;
+	lsock = sockfd_lookup(a.fd, &ret);
+	if (!lsock)
+		return ret;
+
+	mutex_lock(&pool->mtx);
+	ret = spool_conbuf_reserve(pool, a.max_conns);
+	if (ret)
+		goto out_unlock;
+	n = spool_accept_batch(pool, lsock, 0, a.max_conns, a.flags,
+			       a.reg_events, a.reg_flags);
+	if (n <= 0) {
+		ret = n;
+		goto out_unlock;
+	}
+	if (copy_to_user(u64_to_user_ptr(a.conns), pool->conbuf,
+			 n * sizeof(*pool->conbuf))) {
+		spool_accept_commit(pool, n, false);
+		ret = -EFAULT;
+		goto out_unlock;
+	}
+	spool_accept_commit(pool, n, true);
+	spool_stat_add(SPOOL_STAT_ACCEPT_CONNS, n);
+	ret = n;
+out_unlock:
+	mutex_unlock(&pool->mtx);
+	sockfd_put(lsock);
+	return ret;
+}
+
+/* ---- collection and waiting --------------------------------------------- */
+
+static int spool_evbuf_reserve(struct spool_pool *pool, unsigned int n)
+{
+	lockdep_assert_held(&pool->mtx);
+	if (n <= pool->evbuf_cap)
+		return 0;
+	kvfree(pool->evbuf);
+	pool->evbuf_cap = 0;
+	pool->evbuf = kvmalloc_array(n, sizeof(*pool->evbuf),
+				     GFP_KERNEL_ACCOUNT);
+	if (!pool->evbuf)
+		return -ENOMEM;
+	pool->evbuf_cap = n;
+	return 0;
+}
+
+/* The cycle's per-file action: accept or receive, noted in ev. */
+static void spool_cycle_item(struct spool_pool *pool,
+			     struct spool_cycle_ctx *cc,
+			     struct spool_item *item, struct spool_event *ev)
+{
+	const struct spool_cycle *c = cc->c;
+	struct socket *sock = sock_from_file(item->file);
+	int ret;
+
+	if ((item->flags & SPOOL_F_ACCEPT) && (ev->events & EPOLLIN)) {
+		if (cc->nr_conns >= c->max_conns) {
+			ev->flags |= SPOOL_EV_FULL;
+			return;
+		}
+		ret = spool_accept_batch(pool, sock, cc->nr_conns,
+					 c->max_conns - cc->nr_conns,
+					 c->accept_flags, c->accept_events,
+					 c->accept_reg_flags);
+		ev->flags |= SPOOL_EV_ACCEPT;
+		ev->result = ret;
+		if (ret > 0) {
+			ev->offset = cc->nr_conns;
+			cc->nr_conns += ret;
+			spool_stat_add(SPOOL_STAT_CYCLE_ACCEPTS, ret);
+		}
+		return;
+	}
+
+	if ((item->flags & SPOOL_F_RECV) &&
+	    (ev->events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+		u32 room = c->arena_len - cc->arena_used;
+
+		if (!room) {
+			ev->flags |= SPOOL_EV_FULL;
+			return;
+		}
+		if (c->recv_max)
+			room = min(room, c->recv_max);
+		ret = spool_sock_io(sock, u64_to_user_ptr(c->arena) +
+				    cc->arena_used, room, false);
+		ev->flags |= SPOOL_EV_RECV;
+		ev->result = ret;
+		if (ret == 0)
+			ev->flags |= SPOOL_EV_EOF;
+		if (ret > 0) {
+			ev->offset = cc->arena_used;
+			cc->arena_used += ret;
+		}
+		spool_stat_add(SPOOL_STAT_CYCLE_RECVS, 1);
+	}
+}
+
+/*
+ * Re-polls the items on the ready list and writes an event for each ready
+ * one to pool->evbuf, up to max.  Level-triggered items that are ready go
+ * back to the tail of the list, so the next call polls them again and
+ * files take turns when more are ready than max.  Items of a closed fd are
+ * dropped.  With cc, does the cycle's action for each.  Returns the number
+ * of events.
+ */
+static unsigned int spool_collect(struct spool_pool *pool, unsigned int max,
+				  struct spool_cycle_ctx *cc)
+{
+	LIST_HEAD(txlist);
+	unsigned int n = 0;
+
+	lockdep_assert_held(&pool->mtx);
+	spin_lock_irq(&pool->lock);
+	list_splice_init(&pool->rdllist, &txlist);
+	spin_unlock_irq(&pool->lock);
+
+	while (n < max && !list_empty(&txlist)) {
+		struct spool_item *item;
+		struct spool_event *ev;
+		__u32 interest;
+		__poll_t revents;
+
+		item = list_first_entry(&txlist, struct spool_item, rdlink);
+		/* Off the list first, so that a new wake-up re-adds it. */
+		spin_lock_irq(&pool->lock);
+		list_del_init(&item->rdlink);
+		spin_unlock_irq(&pool->lock);
+
+		if (spool_item_stale(item)) {
+			spool_drop_stale(pool, item);
+			continue;
+		}
+		interest = item->events;
+		if (!interest)
+			continue;
+		revents = vfs_poll(item->file, NULL) &
+			  (interest | SPOOL_ALWAYS) & SPOOL_EVENTS;
+		if (!revents)
+			continue;
+
+		if (item->flags & SPOOL_F_ONESHOT)
+			WRITE_ONCE(item->events, 0);
+		else
+			spool_rdl_add(pool, item);
+
+		ev = &pool->evbuf[n++];
+		memset(ev, 0, sizeof(*ev));
+		ev->cookie = item->cookie;
+		ev->events = revents;
+		ev->fd = item->fd;
+		if (cc)
+			spool_cycle_item(pool, cc, item, ev);
+		cond_resched();
+	}
+
+	if (!list_empty(&txlist)) {
+		spin_lock_irq(&pool->lock);
+		list_splice(&txlist, &pool->rdllist);
+		spin_unlock_irq(&pool->lock);
+	}
+	return n;
+}
+
+/* Takes a pending wake; true if there was one. */
+static bool spool_take_wake(struct spool_pool *pool)
+{
+	bool woken;
+
+	spin_lock_irq(&pool->lock);
+	woken = pool->wake_pending;
+	pool->wake_pending = false;
+	spin_unlock_irq(&pool->lock);
+	if (woken)
+		spool_stat_add(SPOOL_STAT_WAKEUPS, 1);
+	return woken;
+}
+
+static bool spool_has_work(struct spool_pool *pool)
+{
+	return !list_empty_careful(&pool->rdllist) ||
+	       READ_ONCE(pool->wake_pending);
+}
+
+/*
+ * Sleeps until the pool may have work, the deadline passes (-ETIMEDOUT) or
+ * a signal arrives (-EINTR).  Sweeps every registration for closed fds
+ * each SPOOL_SWEEP_PERIOD_MS it sleeps.
+ */
+static int spool_sleep(struct spool_pool *pool, ktime_t deadline)
+{
+	DEFINE_WAIT(wait);
+	int ret = 0;
+
+	for (;;) {
+		ktime_t now, until;
+
+		prepare_to_wait(&pool->wq, &wait, TASK_INTERRUPTIBLE);
+		if (spool_has_work(pool))
+			break;
+		if (signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		now = ktime_get();
+		if (ktime_compare(now, deadline) >= 0) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		until = ktime_add_ms(now, SPOOL_SWEEP_PERIOD_MS);
+		if (ktime_compare(until, deadline) >= 0)
+			until = deadline;
+		if (schedule_hrtimeout_range(&until, SPOOL_TIMER_SLACK_NS,
+					     HRTIMER_MODE_ABS) == 0 &&
+		    ktime_compare(until, deadline) < 0) {
+			finish_wait(&pool->wq, &wait);
+			mutex_lock(&pool->mtx);
+			spool_sweep(pool, UINT_MAX);
+			mutex_unlock(&pool->mtx);
+		}
+	}
+	finish_wait(&pool->wq, &wait);
+	return ret;
+}
+
+/*
+ * The wait shared by SPOOL_IOC_WAIT and SPOOL_IOC_CYCLE.  Returns the
+ * number of events in pool->evbuf with pool->mtx held, for the caller to
+ * copy out and unlock; or -errno without the lock.
+ */
+static int spool_wait_events(struct spool_pool *pool, unsigned int max,
+			     s32 timeout_ms, struct spool_cycle_ctx *cc,
+			     bool *woken)
+{
+	ktime_t deadline = KTIME_MAX;
+	bool swept = false;
+	int ret;
+
+	if (timeout_ms >= 0)
+		deadline = ktime_add_ms(ktime_get(), timeout_ms);
+	*woken = false;
+
+	for (;;) {
+		unsigned int n;
+
+		mutex_lock(&pool->mtx);
+		ret = spool_evbuf_reserve(pool, max);
+		if (!ret && cc)
+			ret = spool_conbuf_reserve(pool, cc->c->max_conns);
+		if (ret) {
+			mutex_unlock(&pool->mtx);
+			return ret;
+		}
+		if (!swept) {
+			spool_sweep(pool, READ_ONCE(sweep_batch));
+			swept = true;
+		}
+		*woken = spool_take_wake(pool) || *woken;
+		n = spool_collect(pool, max, cc);
+		if (n || *woken || timeout_ms == 0)
+			return n;
+		mutex_unlock(&pool->mtx);
+
+		ret = spool_sleep(pool, deadline);
+		if (ret == -EINTR)
+			return ret;
+		if (ret == -ETIMEDOUT)
+			timeout_ms = 0;	/* collect once more, then return */
+	}
+}
+
+static int spool_ioc_wait(struct spool_pool *pool, void __user *argp)
+{
+	struct spool_wait __user *uw = argp;
+	struct spool_wait w;
+	bool woken;
+	int n;
+
+	spool_stat_add(SPOOL_STAT_WAIT_CALLS, 1);
+	if (copy_from_user(&w, argp, sizeof(w)))
+		return -EFAULT;
+	if (w.reserved || !w.max_events || w.max_events > READ_ONCE(max_batch) ||
+	    w.timeout_ms < -1)
+		return -EINVAL;
+
+	n = spool_wait_events(pool, w.max_events, w.timeout_ms, NULL, &woken);
+	if (n < 0)
+		return n;
+	if (copy_to_user(u64_to_user_ptr(w.events), pool->evbuf,
+			 n * sizeof(*pool->evbuf)))
+		n = -EFAULT;
+	mutex_unlock(&pool->mtx);
+	if (n >= 0 && put_user(woken ? SPOOL_WAIT_WOKEN : 0, &uw->flags))
+		n = -EFAULT;
+	if (n > 0)
+		spool_stat_add(SPOOL_STAT_WAIT_EVENTS, n);
+	return n;
+}
+
+static int spool_check_cycle(const struct spool_cycle *c)
+{
+	unsigned int batch = READ_ONCE(max_batch);
+
+	if (c->reserved)
+		return -EINVAL;
+	if (!c->max_events || c->max_events > batch || c->nr_send > batch ||
+	    c->max_conns > batch || c->arena_len > READ_ONCE(max_arena) ||
+	    c->timeout_ms < -1)
+		return -EINVAL;
+	return spool_check_accept_flags(c->accept_flags, c->accept_events,
+					c->accept_reg_flags);
+}
+
+static int spool_ioc_cycle(struct spool_pool *pool, void __user *argp)
+{
+	struct spool_cycle __user *uc = argp;
+	struct spool_cycle_ctx cc = {};
+	struct spool_cycle c;
+	bool woken;
+	int n, ret;
+
+	spool_stat_add(SPOOL_STAT_CYCLE_CALLS, 1);
+	if (copy_from_user(&c, argp, sizeof(c)))
+		return -EFAULT;
+	ret = spool_check_cycle(&c);
+	if (ret)
+		return ret;
+	cc.c = &c;
+
+	if (c.nr_send) {
+		spool_stat_add(SPOOL_STAT_CYCLE_SENDS, c.nr_send);
+		ret = spool_iov_batch(u64_to_user_ptr(c.send), c.nr_send, true);
+		if (ret)
+			return ret;
+	}
+
+	n = spool_wait_events(pool, c.max_events, c.timeout_ms, &cc, &woken);
+	if (n < 0)
+		return n;
+	if (copy_to_user(u64_to_user_ptr(c.events), pool->evbuf,
+			 n * sizeof(*pool->evbuf)) ||
+	    copy_to_user(u64_to_user_ptr(c.conns), pool->conbuf,
+			 cc.nr_conns * sizeof(*pool->conbuf))) {
+		spool_accept_commit(pool, cc.nr_conns, false);
+		mutex_unlock(&pool->mtx);
+		return -EFAULT;
+	}
+	spool_accept_commit(pool, cc.nr_conns, true);
+	mutex_unlock(&pool->mtx);
+
+	spool_stat_add(SPOOL_STAT_CYCLE_EVENTS, n);
+	if (put_user(cc.nr_conns, &uc->nr_conns) ||
+	    put_user(cc.arena_used, &uc->arena_used) ||
+	    put_user(woken ? SPOOL_WAIT_WOKEN : 0, &uc->flags))
+		return -EFAULT;
+	return n;
+}
+
+static int spool_ioc_wake(struct spool_pool *pool)
+{
+	spool_stat_add(SPOOL_STAT_WAKE_CALLS, 1);
+	spin_lock_irq(&pool->lock);
+	pool->wake_pending = true;
+	spin_unlock_irq(&pool->lock);
+	wake_up_poll(&pool->wq, EPOLLIN | EPOLLRDNORM);
+	return 0;
+}
+
+static int spool_ioc_version(void __user *argp)
+{
+	struct spool_version v = {
+		.abi_version = SPOOL_ABI_VERSION,
+		.features = SPOOL_FEAT_WAIT | SPOOL_FEAT_ACCEPT |
+			    SPOOL_FEAT_BULK_IO | SPOOL_FEAT_CYCLE |
+			    SPOOL_FEAT_WAKE | SPOOL_FEAT_ONESHOT |
+			    (SPOOL_HAVE_STATS ? SPOOL_FEAT_STATS : 0),
+		.max_files = READ_ONCE(max_files),
+		.max_batch = READ_ONCE(max_batch),
+		.max_arena = READ_ONCE(max_arena),
+	};
+
+	return copy_to_user(argp, &v, sizeof(v)) ? -EFAULT : 0;
+}
+
+/* ---- the device --------------------------------------------------------- */
+
+static long spool_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct spool_pool *pool = file->private_data;
+	void __user *argp = (void __user *)arg;
+
+	if (task_tgid(current) != pool->owner)
+		return -EBADFD;
+
+	switch (cmd) {
+	case SPOOL_IOC_VERSION:
+		return spool_ioc_version(argp);
+	case SPOOL_IOC_REGISTER:
+		return spool_ioc_register(pool, argp);
+	case SPOOL_IOC_MODIFY:
+		return spool_ioc_modify(pool, argp);
+	case SPOOL_IOC_UNREGISTER:
+		return spool_ioc_unregister(pool, argp);
+	case SPOOL_IOC_WAIT:
+		return spool_ioc_wait(pool, argp);
+	case SPOOL_IOC_ACCEPT:
+		return spool_ioc_accept(pool, argp);
+	case SPOOL_IOC_CYCLE:
+		return spool_ioc_cycle(pool, argp);
+	case SPOOL_IOC_WAKE:
+		return spool_ioc_wake(pool);
+	}
+	return -ENOIOCTLCMD;
+}
+
+/*
+ * Readable when a registered file is ready or a wake is pending.  Any
+ * process may poll the pool, so this neither drops stale items nor
+ * consumes anything; it only takes items that are no longer ready off the
+ * ready list, as a collection would.
+ */
+static __poll_t spool_poll(struct file *file, poll_table *wait)
+{
+	struct spool_pool *pool = file->private_data;
+	struct spool_item *item;
+	LIST_HEAD(txlist);
+	__poll_t mask = 0;
+
+	poll_wait(file, &pool->wq, wait);
+	if (READ_ONCE(pool->wake_pending))
+		return EPOLLIN | EPOLLRDNORM;
+	if (list_empty_careful(&pool->rdllist))
+		return 0;
+
+	mutex_lock(&pool->mtx);
+	spin_lock_irq(&pool->lock);
+	list_splice_init(&pool->rdllist, &txlist);
+	spin_unlock_irq(&pool->lock);
+	while (!mask && !list_empty(&txlist)) {
+		__u32 interest;
+
+		item = list_first_entry(&txlist, struct spool_item, rdlink);
+		spin_lock_irq(&pool->lock);
+		list_del_init(&item->rdlink);
+		spin_unlock_irq(&pool->lock);
+		/* One that is not ready stays off: its wake-up re-adds it. */
+		interest = item->events;
+		if (interest && (vfs_poll(item->file, NULL) &
+				 (interest | SPOOL_ALWAYS))) {
+			spool_rdl_add(pool, item);
+			mask = EPOLLIN | EPOLLRDNORM;
+		}
+	}
+	if (!list_empty(&txlist)) {
+		spin_lock_irq(&pool->lock);
+		list_splice(&txlist, &pool->rdllist);
+		spin_unlock_irq(&pool->lock);
+	}
+	mutex_unlock(&pool->mtx);
+	return mask;
+}
+
+static int spool_open(struct inode *inode, struct file *file)
+{
+	struct spool_pool *pool;
+
+	pool = kzalloc(sizeof(*pool), GFP_KERNEL_ACCOUNT);
+	if (!pool)
+		return -ENOMEM;
+	mutex_init(&pool->mtx);
+	xa_init(&pool->items);
+	spin_lock_init(&pool->lock);
+	INIT_LIST_HEAD(&pool->rdllist);
+	init_waitqueue_head(&pool->wq);
+	pool->owner = get_pid(task_tgid(current));
+	file->private_data = pool;
+	/* Reads and writes are batches, not a byte stream. */
+	stream_open(inode, file);
+	spool_stat_add(SPOOL_STAT_POOLS, 1);
+	return 0;
+}
+
+static int spool_release(struct inode *inode, struct file *file)
+{
+	struct spool_pool *pool = file->private_data;
+	struct spool_item *item;
+	unsigned long index;
+
+	mutex_lock(&pool->mtx);
+	xa_for_each(&pool->items, index, item)
+		spool_item_remove(pool, item);
+	mutex_unlock(&pool->mtx);
+
+	xa_destroy(&pool->items);
+	kvfree(pool->evbuf);
+	kvfree(pool->conbuf);
+	kvfree(pool->newbuf);
+	put_pid(pool->owner);
+	kfree(pool);
+	spool_stat_add(SPOOL_STAT_POOLS, -1);
+	return 0;
+}
+
+static const struct file_operations spool_fops = {
+	.owner		= THIS_MODULE,
+	.open		= spool_open,
+	.release	= spool_release,
+	.read		= spool_read,
+	.write		= spool_write,
+	.poll		= spool_poll,
+	.unlocked_ioctl	= spool_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= no_llseek,
+};
+
+static struct miscdevice spool_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= SPOOL_DEVICE_NAME,
+	.fops	= &spool_fops,
+	/* A pool only ever acts on its caller's own fds. */
+	.mode	= 0666,
+};
+
+static int __init spool_init(void)
+{
+	int ret = -ENOMEM;
+
+	spool_item_cache = KMEM_CACHE(spool_item, SLAB_ACCOUNT);
+	if (!spool_item_cache)
+		goto out;
+	spool_pwq_cache = KMEM_CACHE(spool_pwq, SLAB_ACCOUNT);
+	if (!spool_pwq_cache)
+		goto out_item_cache;
+	ret = spool_stat_init();
+	if (ret)
+		goto out_pwq_cache;
+	ret = misc_register(&spool_misc);
+	if (ret)
+		goto out_stat;
+	return 0;
+
+out_stat:
+	spool_stat_exit();
+out_pwq_cache:
+	kmem_cache_destroy(spool_pwq_cache);
+out_item_cache:
+	kmem_cache_destroy(spool_item_cache);
+out:
+	return ret;
+}
+
+static void __exit spool_exit(void)
+{
+	misc_deregister(&spool_misc);
+	spool_stat_exit();
+	kmem_cache_destroy(spool_pwq_cache);
+	kmem_cache_destroy(spool_item_cache);
+}
+
+module_init(spool_init);
+module_exit(spool_exit);
+
+MODULE_DESCRIPTION("SPOOL: batched accept, receive and send on a pool of sockets");
+MODULE_AUTHOR("The SPOOL developers");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# Guest side of `make check-kmod`; runs inside the VM through kmod/vm/run:
+#
+#   kmod/vm/check-kmod.sh /abs/path/spool.ko [SELFTEST-FILTER...]
+#
+# Loads spool.ko (built with SPOOL_PROC_STAT), runs the selftests, then checks
+# what they cannot see from user space: unloading, gauges back to zero, sockets
+# back to baseline and a clean kernel log. Prints one line per check and ends
+# with exactly one line "N passed, N failed". Environment: SPOOL_SELFTEST (the
+# selftest binary; default kmod/selftests/spool_test), SELFTEST_TIMEOUT (s).
+set -uo pipefail
+
+ko=${1:?usage: check-kmod.sh /abs/path/spool.ko [SELFTEST-FILTER...]}
+shift
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+selftest=${SPOOL_SELFTEST:-$here/../selftests/spool_test}
+dev=/dev/spool
+stat=/proc/spool-stat
+passed=0 failed=0
+
+ok() { passed=$((passed + 1)); echo "ok - kmod: $*"; }
+not_ok() { failed=$((failed + 1)); echo "not ok - kmod: $*"; }
+note() { echo "# $*"; }
+finish() {
+	echo "$passed passed, $failed failed"
+	((failed == 0))
+	exit
+}
+
+loaded() { grep -q '^spool ' /proc/modules; }
+
+# "sockets: used N", "TCP: inuse N", ...: the counts that a leak would raise.
+sockstat() {
+	awk '/^sockets:/ { printf "sockets %s ", $3 }
+	     /^(TCP|TCP6|UDP|UDP6|UDPLITE|RAW|FRAG):/ { printf "%s %s ", $1, $3 }' \
+		/proc/net/sockstat /proc/net/sockstat6 2>/dev/null
+}
+
+# Kernel log lines that mean a bug, since our marker.
+marker="check-kmod: start $$ $RANDOM"
+echo "$marker" >/dev/kmsg
+kernel_problems() {
+	dmesg | awk -v m="$marker" 'index($0, m) { n = NR } { l[NR] = $0 }
+		END { for (i = n + 1; i <= NR; i++) print l[i] }' |
+		grep -E 'BUG|WARNING|Oops|[Ll][Ee][Aa][Kk]|general protection|soft lockup|hung task|Call Trace'
+}
+
+sock_base=$(sockstat)
+note "sockstat baseline: $sock_base"
+note "kernel $(uname -r), module $ko"
+
+# --- load -----------------------------------------------------------------
+if [[ ! -f $ko ]]; then
+	not_ok "load: $ko does not exist"
+	finish
+fi
+if ! out=$(insmod "$ko" 2>&1); then
+	not_ok "load: insmod failed: $out"
+	dmesg | tail -n 20 | sed 's/^/# /'
+	finish
+fi
+mode=$(stat -c '%F %a' "$dev" 2>/dev/null)
+if [[ $mode != "character special file 666" ]]; then
+	not_ok "load: $dev is '${mode:-missing}', want a character device with mode 0666"
+elif [[ ! -r $stat ]]; then
+	not_ok "load: $stat missing (built without SPOOL_PROC_STAT=1?)"
+else
+	ok "load: $dev is a character device with mode 0666, $stat exists"
+fi
+
+# --- selftests ------------------------------------------------------------
+if [[ ! -x $selftest ]]; then
+	not_ok "selftests: $selftest missing or not executable"
+else
+	log=/tmp/spool_test.log
+	timeout -k 10 "${SELFTEST_TIMEOUT:-1200}" "$selftest" "$@" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+	if [[ -z $summary ]]; then
+		not_ok "selftests: $selftest ended (exit $rc) without its summary line"
+	else
+		read -r p _ f _ <<<"$summary"
+		passed=$((passed + p)) failed=$((failed + f))
+		if ((rc != 0 && f == 0)); then
+			not_ok "selftests: $selftest exited $rc but reported no failure"
+		elif ((rc == 0 && f != 0)); then
+			not_ok "selftests: $selftest exited 0 but reported $f failed"
+		fi
+	fi
+fi
+
+# --- (c) gauges back to zero, module still loaded ---------------------------
+gauges() { awk '$1 == "pools" || $1 == "files"' "$stat" 2>/dev/null; }
+if ! loaded || [[ ! -r $stat ]]; then
+	not_ok "gauges: $stat unreadable after the selftests"
+else
+	# Releases of files closed by exiting processes may still be in flight.
+	for _ in $(seq 50); do
+		[[ -z $(gauges | awk '$2 != 0') ]] && break
+		sleep 0.1
+	done
+	nonzero=$(gauges | awk '$2 != 0')
+	if (($(gauges | wc -l) != 2)); then
+		not_ok "gauges: $stat lacks the 'pools' or 'files' line"
+		sed 's/^/#   /' "$stat"
+	elif [[ -n $nonzero ]]; then
+		not_ok "gauges: not back to zero after the selftests: $(echo $nonzero)"
+		sed 's/^/#   /' "$stat"
+	else
+		ok "gauges: pools and files back to zero after the selftests"
+	fi
+fi
+
+# --- sockets back to baseline ---------------------------------------------
+# Closed TCP sockets may linger in FIN_WAIT for a moment.
+for _ in $(seq 100); do
+	[[ $(sockstat) == "$sock_base" ]] && break
+	sleep 0.1
+done
+if [[ $(sockstat) == "$sock_base" ]]; then
+	ok "sockets: /proc/net/sockstat back to its baseline"
+else
+	not_ok "sockets: /proc/net/sockstat was '$sock_base', now '$(sockstat)'"
+fi
+
+# --- (a) rmmod refused while a pool is open --------------------------------
+if ! loaded; then
+	insmod "$ko" 2>/dev/null
+fi
+sleep 1000 3<>"$dev" &
+holder=$!
+for _ in $(seq 100); do
+	[[ $(readlink "/proc/$holder/fd/3" 2>/dev/null) == "$dev" ]] && break
+	sleep 0.05
+done
+if [[ $(readlink "/proc/$holder/fd/3" 2>/dev/null) != "$dev" ]]; then
+	not_ok "unload: could not hold $dev open"
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+elif rmmod spool 2>/dev/null; then
+	not_ok "unload: rmmod succeeded while a pool was open"
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+else
+	kill "$holder"
+	wait "$holder" 2>/dev/null
+	if ! out=$(rmmod spool 2>&1); then
+		not_ok "unload: rmmod refused after the last pool closed: $out"
+	elif loaded || [[ -e $dev ]]; then
+		not_ok "unload: module or $dev still present after rmmod"
+	else
+		ok "unload: rmmod refused while a pool is open, succeeds after close"
+	fi
+fi
+
+# --- (b) 20 load/unload cycles ----------------------------------------------
+loaded && rmmod spool 2>/dev/null
+why=
+for i in $(seq 20); do
+	if ! out=$(insmod "$ko" 2>&1); then
+		why="insmod #$i failed: $out"; break
+	fi
+	if [[ ! -c $dev ]]; then
+		why="$dev missing after insmod #$i"; break
+	fi
+	if ! out=$(rmmod spool 2>&1); then
+		why="rmmod #$i failed: $out"; break
+	fi
+	if [[ -e $dev || -e $stat ]]; then
+		why="$dev or $stat still present after rmmod #$i"; break
+	fi
+done
+if [[ -n $why ]]; then
+	not_ok "reload: $why"
+	loaded && rmmod spool 2>/dev/null
+else
+	ok "reload: 20 insmod/rmmod cycles"
+fi
+
+# --- (d) kernel log ---------------------------------------------------------
+problems=$(kernel_problems)
+if [[ -n $problems ]]; then
+	not_ok "dmesg: the kernel logged problems:"
+	# Show the offending lines with a little context.
+	dmesg | awk -v m="$marker" 'index($0, m) { on = 1 } on' |
+		grep -E -B2 -A12 'BUG|WARNING|Oops|[Ll][Ee][Aa][Kk]|general protection|soft lockup|hung task|Call Trace' |
+		head -n 200 | sed 's/^/#   /'
+else
+	ok "dmesg: no BUG, WARNING, Oops, leak, lockup or Call Trace"
+fi
+
+finish

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs from Debian's packages whatever the build and the test VM need.
+# Idempotent: a quick no-op when everything is present.
+set -euo pipefail
+
+packages=(
+	gcc make binutils xz-utils
+	linux-image-amd64 linux-headers-amd64	# the kernel the VM boots
+	qemu-system-x86 busybox-static cpio kmod	# the VM
+	wrk linux-perf gnuplot-nox		# benchmarks
+	maven openjdk-17-jdk-headless		# the provider
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[[ $status == installed ]] || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+	echo "setup: installing ${missing[*]}"
+	sudo=
+	((EUID == 0)) || sudo=sudo
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get update -q
+	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		--no-install-recommends "${missing[@]}"
+fi
+
+# The VM needs one kernel version with a readable image, modules and headers.
+# kver explains what is missing.
+"$(dirname "$0")/../kmod/vm/kver" >/dev/null
