@@ -14,14 +14,16 @@
 
 /*
  * Statistics, shown by /proc/spool-stat in this order.  POOLS and FILES are
- * gauges; every other entry is a counter that only grows.
+ * gauges; every other entry is a counter that only grows.  REGISTERS,
+ * MODIFIES and UNREGISTERS count operations, whether an ioctl or a
+ * cycle's ctl batch carried them.
  */
 enum spool_stat_id {
 	SPOOL_STAT_POOLS,
 	SPOOL_STAT_FILES,
-	SPOOL_STAT_REGISTER_CALLS,
-	SPOOL_STAT_MODIFY_CALLS,
-	SPOOL_STAT_UNREGISTER_CALLS,
+	SPOOL_STAT_REGISTERS,
+	SPOOL_STAT_MODIFIES,
+	SPOOL_STAT_UNREGISTERS,
 	SPOOL_STAT_WAIT_CALLS,
 	SPOOL_STAT_WAIT_EVENTS,
 	SPOOL_STAT_ACCEPT_CALLS,
@@ -32,6 +34,7 @@ enum spool_stat_id {
 	SPOOL_STAT_WRITE_ITEMS,
 	SPOOL_STAT_CYCLE_CALLS,
 	SPOOL_STAT_CYCLE_EVENTS,
+	SPOOL_STAT_CYCLE_CTLS,
 	SPOOL_STAT_CYCLE_SENDS,
 	SPOOL_STAT_CYCLE_RECVS,
 	SPOOL_STAT_CYCLE_ACCEPTS,

@@ -208,8 +208,12 @@ static int spool_wake_cb(struct wait_queue_entry *wait, unsigned int mode,
 	spool_wake_waiters(pool);
 out:
 	if (pollflags & POLLFREE) {
-		/* The queue is going away: leave it, as eventpoll does. */
+		/*
+		 * The queue is going away: leave it, as eventpoll does.  Its
+		 * owner frees it only after an RCU grace period.
+		 */
 		list_del_init(&wait->entry);
+		/* Pairs with smp_load_acquire() in spool_item_unhook(). */
 		smp_store_release(&pwq->whead, NULL);
 	}
 	return 0;
@@ -250,8 +254,13 @@ static void spool_item_unhook(struct spool_item *item)
 		wait_queue_head_t *whead;
 
 		next = pwq->next;
-		/* A POLLFREE sender frees its queue after an RCU period. */
+		/*
+		 * A NULL whead means POLLFREE took the entry off already.  A
+		 * POLLFREE sender frees its queue only after an RCU grace
+		 * period, so the queue is safe to use under rcu_read_lock().
+		 */
 		rcu_read_lock();
+		/* Pairs with smp_store_release() in spool_wake_cb(). */
 		whead = smp_load_acquire(&pwq->whead);
 		if (whead)
 			remove_wait_queue(whead, &pwq->wait);
@@ -431,7 +440,7 @@ static bool spool_fd_open(int fd)
 	if (fd < 0)
 		return false;
 	rcu_read_lock();
-	open = lookup_fd_rcu(fd) != NULL;
+	open = !!lookup_fd_rcu(fd);
 	rcu_read_unlock();
 	return open;
 }
@@ -452,90 +461,135 @@ static struct spool_item *spool_item_find(struct spool_pool *pool, int fd)
 	return item;
 }
 
-static int spool_ioc_register(struct spool_pool *pool, void __user *argp)
+/* The three registration operations, on a kernel copy of struct spool_reg. */
+static int spool_do_register(struct spool_pool *pool,
+			     const struct spool_reg *reg)
 {
-	struct spool_reg reg;
 	struct file *file;
 	int ret;
 
-	spool_stat_add(SPOOL_STAT_REGISTER_CALLS, 1);
-	if (copy_from_user(&reg, argp, sizeof(reg)))
-		return -EFAULT;
-	ret = spool_check_reg(&reg);
+	spool_stat_add(SPOOL_STAT_REGISTERS, 1);
+	ret = spool_check_reg(reg);
 	if (ret)
 		return ret;
-	file = fget(reg.fd);
+	file = fget(reg->fd);
 	if (!file)
 		return -EBADF;
-	ret = spool_check_file(file, reg.flags);
+	ret = spool_check_file(file, reg->flags);
 	if (ret)
 		goto out_fput;
 
 	mutex_lock(&pool->mtx);
-	if (spool_item_find(pool, reg.fd))
+	if (spool_item_find(pool, reg->fd))
 		ret = -EEXIST;
 	else
-		ret = spool_item_add(pool, file, reg.fd, reg.events, reg.flags,
-				     reg.cookie);
+		ret = spool_item_add(pool, file, reg->fd, reg->events,
+				     reg->flags, reg->cookie);
 	mutex_unlock(&pool->mtx);
 out_fput:
 	fput(file);
 	return ret;
 }
 
-static int spool_ioc_modify(struct spool_pool *pool, void __user *argp)
+static int spool_do_modify(struct spool_pool *pool, const struct spool_reg *reg)
 {
 	struct spool_item *item;
-	struct spool_reg reg;
 	int ret;
 
-	spool_stat_add(SPOOL_STAT_MODIFY_CALLS, 1);
-	if (copy_from_user(&reg, argp, sizeof(reg)))
-		return -EFAULT;
-	ret = spool_check_reg(&reg);
+	spool_stat_add(SPOOL_STAT_MODIFIES, 1);
+	ret = spool_check_reg(reg);
 	if (ret)
 		return ret;
 
 	mutex_lock(&pool->mtx);
-	item = spool_item_find(pool, reg.fd);
+	item = spool_item_find(pool, reg->fd);
 	if (!item) {
-		ret = spool_fd_open(reg.fd) ? -ENOENT : -EBADF;
+		ret = spool_fd_open(reg->fd) ? -ENOENT : -EBADF;
 		goto out_unlock;
 	}
-	ret = spool_check_file(item->file, reg.flags);
+	ret = spool_check_file(item->file, reg->flags);
 	if (ret)
 		goto out_unlock;
-	item->flags = reg.flags;
-	item->cookie = reg.cookie;
-	WRITE_ONCE(item->events, reg.events);
+	item->flags = reg->flags;
+	item->cookie = reg->cookie;
+	WRITE_ONCE(item->events, reg->events);
 	/* Re-arm: report it if it is ready now, as EPOLL_CTL_MOD does. */
-	if (vfs_poll(item->file, NULL) & (reg.events | SPOOL_ALWAYS))
+	if (vfs_poll(item->file, NULL) & (reg->events | SPOOL_ALWAYS))
 		spool_mark_ready(pool, item);
 out_unlock:
 	mutex_unlock(&pool->mtx);
 	return ret;
 }
 
-static int spool_ioc_unregister(struct spool_pool *pool, void __user *argp)
+static int spool_do_unregister(struct spool_pool *pool,
+			       const struct spool_reg *reg)
 {
 	struct spool_item *item;
-	struct spool_reg reg;
 	int ret = 0;
 
-	spool_stat_add(SPOOL_STAT_UNREGISTER_CALLS, 1);
-	if (copy_from_user(&reg, argp, sizeof(reg)))
-		return -EFAULT;
-	if (reg.events || reg.flags || reg.reserved || reg.cookie)
+	spool_stat_add(SPOOL_STAT_UNREGISTERS, 1);
+	if (reg->events || reg->flags || reg->reserved || reg->cookie)
 		return -EINVAL;
 
 	mutex_lock(&pool->mtx);
-	item = spool_item_find(pool, reg.fd);
+	item = spool_item_find(pool, reg->fd);
 	if (item)
 		spool_item_remove(pool, item);
 	else
-		ret = spool_fd_open(reg.fd) ? -ENOENT : -EBADF;
+		ret = spool_fd_open(reg->fd) ? -ENOENT : -EBADF;
 	mutex_unlock(&pool->mtx);
 	return ret;
+}
+
+static int spool_ioc_reg(struct spool_pool *pool, void __user *argp,
+			 int (*op)(struct spool_pool *,
+				   const struct spool_reg *))
+{
+	struct spool_reg reg;
+
+	if (copy_from_user(&reg, argp, sizeof(reg)))
+		return -EFAULT;
+	return op(pool, &reg);
+}
+
+/* One change of a cycle's batch; returns its result. */
+static int spool_ctl_do(struct spool_pool *pool, const struct spool_ctl *ctl)
+{
+	struct spool_reg reg = {
+		.fd = ctl->fd,
+		.events = ctl->events,
+		.flags = ctl->flags,
+		.cookie = ctl->cookie,
+	};
+
+	if (ctl->reserved)
+		return -EINVAL;
+	switch (ctl->op) {
+	case SPOOL_CTL_REGISTER:
+		return spool_do_register(pool, &reg);
+	case SPOOL_CTL_MODIFY:
+		return spool_do_modify(pool, &reg);
+	case SPOOL_CTL_UNREGISTER:
+		return spool_do_unregister(pool, &reg);
+	}
+	return -EINVAL;
+}
+
+/* Applies n changes from the user array uctl, writing each result back. */
+static int spool_ctl_batch(struct spool_pool *pool,
+			   struct spool_ctl __user *uctl, u32 n)
+{
+	struct spool_ctl ctl;
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		if (copy_from_user(&ctl, &uctl[i], sizeof(ctl)))
+			return -EFAULT;
+		if (put_user(spool_ctl_do(pool, &ctl), &uctl[i].result))
+			return -EFAULT;
+		cond_resched();
+	}
+	return 0;
 }
 
 /* ---- socket I/O --------------------------------------------------------- */
@@ -1117,7 +1171,8 @@ static int spool_check_cycle(const struct spool_cycle *c)
 
 	if (c->reserved)
 		return -EINVAL;
-	if (!c->max_events || c->max_events > batch || c->nr_send > batch ||
+	if (!c->max_events || c->max_events > batch || c->nr_ctl > batch ||
+	    c->nr_send > batch ||
 	    c->max_conns > batch || c->arena_len > READ_ONCE(max_arena) ||
 	    c->timeout_ms < -1)
 		return -EINVAL;
@@ -1141,6 +1196,12 @@ static int spool_ioc_cycle(struct spool_pool *pool, void __user *argp)
 		return ret;
 	cc.c = &c;
 
+	if (c.nr_ctl) {
+		spool_stat_add(SPOOL_STAT_CYCLE_CTLS, c.nr_ctl);
+		ret = spool_ctl_batch(pool, u64_to_user_ptr(c.ctl), c.nr_ctl);
+		if (ret)
+			return ret;
+	}
 	if (c.nr_send) {
 		spool_stat_add(SPOOL_STAT_CYCLE_SENDS, c.nr_send);
 		ret = spool_iov_batch(u64_to_user_ptr(c.send), c.nr_send, true);
@@ -1187,6 +1248,7 @@ static int spool_ioc_version(void __user *argp)
 		.features = SPOOL_FEAT_WAIT | SPOOL_FEAT_ACCEPT |
 			    SPOOL_FEAT_BULK_IO | SPOOL_FEAT_CYCLE |
 			    SPOOL_FEAT_WAKE | SPOOL_FEAT_ONESHOT |
+			    SPOOL_FEAT_CYCLE_CTL |
 			    (SPOOL_HAVE_STATS ? SPOOL_FEAT_STATS : 0),
 		.max_files = READ_ONCE(max_files),
 		.max_batch = READ_ONCE(max_batch),
@@ -1210,11 +1272,11 @@ static long spool_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case SPOOL_IOC_VERSION:
 		return spool_ioc_version(argp);
 	case SPOOL_IOC_REGISTER:
-		return spool_ioc_register(pool, argp);
+		return spool_ioc_reg(pool, argp, spool_do_register);
 	case SPOOL_IOC_MODIFY:
-		return spool_ioc_modify(pool, argp);
+		return spool_ioc_reg(pool, argp, spool_do_modify);
 	case SPOOL_IOC_UNREGISTER:
-		return spool_ioc_unregister(pool, argp);
+		return spool_ioc_reg(pool, argp, spool_do_unregister);
 	case SPOOL_IOC_WAIT:
 		return spool_ioc_wait(pool, argp);
 	case SPOOL_IOC_ACCEPT:

@@ -3,6 +3,8 @@
 #include "spool_util.h"
 
 #include <arpa/inet.h>
+#include <stddef.h>
+#include <sys/un.h>
 
 static int min_int(int a, int b)
 {
@@ -87,6 +89,51 @@ TEST(accept_batch_ipv4)
 TEST(accept_batch_ipv6)
 {
 	accept_batch(AF_INET6);
+}
+
+/* An AF_UNIX peer address longer than addr: full addrlen, 32 bytes. */
+TEST(accept_unix_long_address)
+{
+	int pool = pool_open(), lfd, cli, anon;
+	struct sockaddr_un la = { .sun_family = AF_UNIX };
+	struct sockaddr_un ca = { .sun_family = AF_UNIX };
+	socklen_t llen, clen;
+	struct spool_conn conns[3];
+	int n;
+
+	/* Abstract names: a leading NUL, no file. */
+	llen = offsetof(struct sockaddr_un, sun_path) + 1 +
+	       snprintf(la.sun_path + 1, sizeof(la.sun_path) - 1,
+			"spool-selftest-listener-%d", getpid());
+	clen = offsetof(struct sockaddr_un, sun_path) + 1 +
+	       snprintf(ca.sun_path + 1, sizeof(ca.sun_path) - 1,
+			"spool-selftest-a-client-name-longer-than-32-bytes-%d",
+			getpid());
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_GE(lfd, 0);
+	ASSERT_EQ(bind(lfd, (struct sockaddr *)&la, llen), 0);
+	ASSERT_EQ(listen(lfd, 4), 0);
+	cli = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_GE(cli, 0);
+	ASSERT_EQ(bind(cli, (struct sockaddr *)&ca, clen), 0);
+	ASSERT_EQ(connect(cli, (struct sockaddr *)&la, llen), 0);
+	anon = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_GE(anon, 0);
+	ASSERT_EQ(connect(anon, (struct sockaddr *)&la, llen), 0);
+	n = spool_accept(pool, lfd, conns, 3, 0);
+	ASSERT_EQ(n, 2);
+	EXPECT_GT(clen, 32);
+	EXPECT_EQ(conns[0].addrlen, clen);
+	EXPECT_EQ(memcmp(conns[0].addr, &ca, 32), 0);
+	/* An unbound peer: the family alone, as accept(2) gives it. */
+	EXPECT_EQ(conns[1].addrlen, sizeof(sa_family_t));
+	EXPECT_EQ(((struct sockaddr *)conns[1].addr)->sa_family, AF_UNIX);
+	close(conns[0].fd);
+	close(conns[1].fd);
+	close(anon);
+	close(cli);
+	close(lfd);
+	close(pool);
 }
 
 TEST(accept_none_pending_eagain)

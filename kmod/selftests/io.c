@@ -112,6 +112,24 @@ TEST(bulk_read_eof)
 	close(pool);
 }
 
+TEST(bulk_read_reset)
+{
+	int pool = pool_open(), srv, cli;
+	struct spool_iov iov;
+	char buf[16];
+
+	tcp_pair(AF_INET, &srv, &cli);
+	linger_zero(cli);
+	close(cli);
+	ASSERT_TRUE(poll_one(srv, POLLIN, 2000) & POLLERR);
+	iov_set(&iov, srv, buf, sizeof(buf));
+	ASSERT_EQ(read(pool, &iov, IOV_SZ), IOV_SZ);
+	EXPECT_EQ(iov.result, -ECONNRESET);
+	EXPECT_EQ(iov.flags, 0);
+	close(srv);
+	close(pool);
+}
+
 TEST(bulk_read_eagain)
 {
 	int pool = pool_open(), srv, cli;

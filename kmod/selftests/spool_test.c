@@ -49,7 +49,8 @@ TEST(device_is_char_device)
 TEST(version)
 {
 	__u64 want = SPOOL_FEAT_WAIT | SPOOL_FEAT_ACCEPT | SPOOL_FEAT_BULK_IO |
-		     SPOOL_FEAT_CYCLE | SPOOL_FEAT_WAKE | SPOOL_FEAT_ONESHOT;
+		     SPOOL_FEAT_CYCLE | SPOOL_FEAT_WAKE | SPOOL_FEAT_ONESHOT |
+		     SPOOL_FEAT_CYCLE_CTL;
 	int stats = access("/proc/spool-stat", F_OK) == 0;
 	int pool = pool_open();
 	struct spool_version v;
@@ -287,9 +288,11 @@ TEST(unregister_stops_events)
 
 TEST(register_enospc)
 {
-	int pool = pool_open(), efd, i, n;
+	int pool = pool_open(), efd, i, n, lfd, cli, port;
 	struct spool_version v = pool_version(pool);
+	struct spool_conn conn;
 	int *fds;
+	char c;
 
 	/* max_files dups of one eventfd: cheap, but bounded for the VM. */
 	if (v.max_files > 200000)
@@ -307,6 +310,18 @@ TEST(register_enospc)
 	for (i = 0; i < n; i++)
 		ASSERT_EQ(spool_reg(pool, fds[i], SPOOL_IN, 0, i), 0);
 	EXPECT_ERRNO(spool_reg(pool, fds[n], SPOOL_IN, 0, n), ENOSPC);
+	/* ACCEPT_REGISTER into a full pool: accepted, conn.reg says why. */
+	lfd = tcp_listen(AF_INET, 4, &port);
+	cli = tcp_connect(AF_INET, port);
+	wait_backlog(lfd, 1);
+	ASSERT_EQ(spool_accept(pool, lfd, &conn, 1, SPOOL_ACCEPT_REGISTER), 1);
+	EXPECT_EQ(conn.reg, -ENOSPC);
+	EXPECT_ERRNO(spool_unreg(pool, conn.fd), ENOENT);
+	send_all(cli, "x", 1);
+	recv_all(conn.fd, &c, 1);
+	close(conn.fd);
+	close(cli);
+	close(lfd);
 	/* Room again after one unregister. */
 	ASSERT_EQ(spool_unreg(pool, fds[0]), 0);
 	EXPECT_EQ(spool_reg(pool, fds[n], SPOOL_IN, 0, n), 0);
@@ -326,6 +341,17 @@ TEST(register_ebadf)
 	EXPECT_ERRNO(spool_reg(pool, next_fd(), SPOOL_IN, 0, 0), EBADF);
 	EXPECT_ERRNO(spool_reg(pool, -1, SPOOL_IN, 0, 0), EBADF);
 	EXPECT_ERRNO(spool_reg(pool, 0x7fffffff, SPOOL_IN, 0, 0), EBADF);
+	close(pool);
+}
+
+TEST(modify_unregister_ebadf)
+{
+	int pool = pool_open();
+
+	EXPECT_ERRNO(spool_mod(pool, next_fd(), SPOOL_IN, 0, 0), EBADF);
+	EXPECT_ERRNO(spool_unreg(pool, next_fd()), EBADF);
+	EXPECT_ERRNO(spool_mod(pool, -1, SPOOL_IN, 0, 0), EBADF);
+	EXPECT_ERRNO(spool_unreg(pool, -1), EBADF);
 	close(pool);
 }
 

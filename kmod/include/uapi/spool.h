@@ -12,11 +12,13 @@
  *   ioctl(SPOOL_IOC_UNREGISTER)  remove a file
  *   ioctl(SPOOL_IOC_WAIT)        wait for ready files, like epoll_wait(2)
  *   ioctl(SPOOL_IOC_ACCEPT)      accept many connections from one listener
- *   ioctl(SPOOL_IOC_CYCLE)       send, wait, accept and receive in one call
+ *   ioctl(SPOOL_IOC_CYCLE)       change registrations, send, wait, accept
+ *                                and receive, in one call
  *   ioctl(SPOOL_IOC_WAKE)        make a concurrent or the next wait return
  *   read(pool, iovs, n)          receive on many stream sockets at once
  *   write(pool, iovs, n)         send on many stream sockets at once
  *   poll(pool)                   readable when a registered file is ready
+ *                                or a wake is pending
  *
  * Conventions:
  *  - Every structure has fixed-width fields and the same layout for 32- and
@@ -67,6 +69,7 @@
 #define SPOOL_FEAT_WAKE		(1ULL << 4)
 #define SPOOL_FEAT_ONESHOT	(1ULL << 5)
 #define SPOOL_FEAT_STATS	(1ULL << 6)	/* /proc/spool-stat exists */
+#define SPOOL_FEAT_CYCLE_CTL	(1ULL << 7)	/* struct spool_cycle.ctl */
 
 /*
  * Event bits: the values of EPOLLIN and friends, so that user space can
@@ -88,8 +91,8 @@
 #define SPOOL_F_ALL	(SPOOL_F_ONESHOT | SPOOL_F_ACCEPT | SPOOL_F_RECV)
 
 /*
- * SPOOL_IOC_VERSION: fills struct spool_version.  Never fails but for
- * EFAULT.
+ * SPOOL_IOC_VERSION: fills struct spool_version.  Fails only with EFAULT
+ * (and EBADFD, as every call).
  */
 struct spool_version {
 	__u32 abi_version;	/* out: SPOOL_ABI_VERSION */
@@ -248,7 +251,7 @@ struct spool_accept {
  *		room), -EBADF (fd not open), -ENOTSOCK, -EOPNOTSUPP (not a
  *		stream socket), -ENOTCONN (not connected, or a listener),
  *		-EPIPE (send after shutdown), -ECONNRESET, -EINVAL (len 0 or
- *		flags set on input), -EFAULT (bad buf), ...
+ *		above INT_MAX, or flags set on input), -EFAULT (bad buf), ...
  * Descriptors are independent: one failing does not stop the others.
  * The fds do not have to be registered in the pool.
  * read() and write() return count once every descriptor has its result.
@@ -270,39 +273,69 @@ struct spool_iov {
 #define SPOOL_IOV_EOF	(1U << 0)
 
 /*
+ * One registration change carried by a cycle (struct spool_cycle.ctl), so
+ * that the changes an event loop makes between two turns cost no call of
+ * their own.  op is SPOOL_CTL_REGISTER, SPOOL_CTL_MODIFY or
+ * SPOOL_CTL_UNREGISTER; fd, events, flags and cookie mean what they mean
+ * in struct spool_reg.  result is set to 0 or to the -errno the matching
+ * ioctl would have failed with (-EINVAL for an unknown op or a non-zero
+ * reserved).  One failing does not stop the others.
+ */
+struct spool_ctl {
+	__u32 op;
+	__s32 fd;
+	__u32 events;
+	__u32 flags;
+	__u64 cookie;
+	__s32 result;		/* out */
+	__u32 reserved;
+};
+
+#define SPOOL_CTL_REGISTER	1
+#define SPOOL_CTL_MODIFY	2
+#define SPOOL_CTL_UNREGISTER	3
+
+/*
  * SPOOL_IOC_CYCLE: one turn of an event loop in one call.
  *
- *  1. Sends the nr_send descriptors at send, as write() on the pool does,
- *     and writes each result back.  This happens before anything else, even
- *     when the call later fails with EINTR.
- *  2. Waits, as SPOOL_IOC_WAIT does, for up to timeout_ms.
- *  3. For each ready file, up to max_events:
+ *  1. Applies the nr_ctl registration changes at ctl, in order, and writes
+ *     each result back.
+ *  2. Sends the nr_send descriptors at send, as write() on the pool does,
+ *     and writes each result back.  Steps 1 and 2 happen before anything
+ *     else, even when the call later fails with EINTR.
+ *  3. Waits, as SPOOL_IOC_WAIT does, for up to timeout_ms.
+ *  4. For each ready file, up to max_events:
  *     - a listener registered with SPOOL_F_ACCEPT: accepts up to the room
  *       left in conns, with accept_flags, accept_events and
  *       accept_reg_flags as in SPOOL_IOC_ACCEPT;
- *     - a socket registered with SPOOL_F_RECV that is readable: receives up
- *       to recv_max bytes (0: no limit but the arena) into the arena;
+ *     - a socket registered with SPOOL_F_RECV that is readable: receives
+ *       into the arena up to the room left there and up to recv_max bytes
+ *       (0: no limit but the arena); SPOOL_EV_FULL only when no room is
+ *       left at all;
  *     and writes one struct spool_event for it.
  *
  * Returns the number of events (0 after a timeout or a wake).  nr_conns,
  * arena_used and flags are written back.  Accepted fds are installed only
  * after every result was copied out; if that copy fails the connections
- * are closed and the call fails with EFAULT.
+ * are closed and the call fails with EFAULT (bytes received into the arena
+ * by that call are then lost, as with recvmmsg(2)).
  *
  * Errors:
- *   EINVAL	max_events is 0 or above spool.max_batch; nr_send or
+ *   EINVAL	max_events is 0 or above spool.max_batch; nr_ctl, nr_send or
  *		max_conns above spool.max_batch; arena_len above
- *		spool.max_arena; timeout_ms < -1; unknown flags; bad
+ *		spool.max_arena; timeout_ms < -1; unknown accept flags; bad
  *		accept_events or accept_reg_flags; non-zero reserved
- *   EFAULT	a bad pointer: send, events, conns, arena (an arena fault
- *		is reported per event as -EFAULT instead)
- *   EINTR	a signal arrived before any event (sends were done)
+ *   EFAULT	a bad pointer: ctl, send, events, conns (a bad arena is
+ *		reported per event, as result -EFAULT)
+ *   EINTR	a signal arrived before any event (steps 1 and 2 were done)
  */
 struct spool_cycle {
+	__u64 ctl;		/* user pointer to struct spool_ctl[nr_ctl] */
 	__u64 send;		/* user pointer to struct spool_iov[nr_send] */
 	__u64 events;		/* user pointer to struct spool_event[max_events] */
 	__u64 conns;		/* user pointer to struct spool_conn[max_conns] */
 	__u64 arena;		/* user pointer to arena_len bytes */
+	__u32 nr_ctl;
 	__u32 nr_send;
 	__u32 max_events;
 	__u32 max_conns;
@@ -315,7 +348,7 @@ struct spool_cycle {
 	__u32 nr_conns;		/* out: connections written to conns; in: ignored */
 	__u32 arena_used;	/* out: bytes written to the arena; in: ignored */
 	__u32 flags;		/* out: SPOOL_WAIT_WOKEN; in: ignored */
-	__u64 reserved;
+	__u32 reserved;
 };
 
 #define SPOOL_IOC_MAGIC		0xB7
@@ -327,7 +360,11 @@ struct spool_cycle {
 #define SPOOL_IOC_WAIT		_IOWR(SPOOL_IOC_MAGIC, 0x04, struct spool_wait)
 #define SPOOL_IOC_ACCEPT	_IOW(SPOOL_IOC_MAGIC, 0x05, struct spool_accept)
 #define SPOOL_IOC_CYCLE		_IOWR(SPOOL_IOC_MAGIC, 0x06, struct spool_cycle)
-/* SPOOL_IOC_WAKE: no argument (pass 0); never fails. */
+/*
+ * SPOOL_IOC_WAKE: no argument (pass 0).  The pending wake makes the pool
+ * readable to poll() until a wait or cycle takes it.  Fails only with
+ * EBADFD, as every call.
+ */
 #define SPOOL_IOC_WAKE		_IO(SPOOL_IOC_MAGIC, 0x07)
 
 #endif /* _UAPI_LINUX_SPOOL_H */
