@@ -15,9 +15,9 @@ VM := $(CURDIR)/kmod/vm/run
 
 # The parts of `make check`, run in this order by scripts/check.sh.
 # Later: check-host before check-kmod, then check-provider and compat.
-CHECK_PARTS := check-kmod
+CHECK_PARTS := check-build check-kmod
 
-.PHONY: all setup kmod check check-kmod clean
+.PHONY: all setup kmod check check-build check-kmod clean
 
 all: kmod
 	@# Later: the provider jar (provider/), built with Maven on the host.
@@ -31,12 +31,19 @@ kmod:
 check: setup
 	@scripts/check.sh $(CHECK_PARTS)
 
-# The module is built with statistics so the VM can check its gauges.
+# Host-side: every build configuration, and the ABI's 32/64-bit layout.
+check-build: setup
+	@kmod/check-build.sh $(KVER)
+
+# The module is built with statistics so the VM can check its gauges; a
+# debug build is loaded too, to see that it prints.
 check-kmod: setup
 	$(MAKE) -C kmod KVER=$(KVER) SPOOL_PROC_STAT=1
+	kmod/build-variant.sh $(KVER) debug SPOOL_DEBUG=1
 	@mkdir -p $(BUILD)/check-kmod
 	@start=$$(date +%s); \
-	$(VM) --timeout 1500 --out $(BUILD)/check-kmod -- \
+	$(VM) --timeout 1500 --out $(BUILD)/check-kmod \
+		--env SPOOL_DEBUG_KO=$(BUILD)/kmod-variants/debug/spool.ko -- \
 		kmod/vm/check-kmod.sh $(CURDIR)/kmod/spool.ko $(TESTS) \
 		| tee $(BUILD)/check-kmod/log.txt; \
 	rc=$${PIPESTATUS[0]}; \

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-	gcc make binutils xz-utils
+	gcc make binutils xz-utils gcc-multilib	# gcc-multilib: the ABI layout check
 	linux-image-amd64 linux-headers-amd64	# the kernel the VM boots
 	qemu-system-x86 busybox-static cpio kmod	# the VM
 	wrk linux-perf gnuplot-nox		# benchmarks

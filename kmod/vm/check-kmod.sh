@@ -177,6 +177,32 @@ else
 	ok "reload: 20 insmod/rmmod cycles"
 fi
 
+# --- the debug build: SPOOL_DEBUG=1 prints what the pool does ---------------
+# SPOOL_DEBUG_KO names a spool.ko built with SPOOL_DEBUG=1 (make check-kmod
+# builds one under build/kmod-variants/debug/).
+if [[ -n ${SPOOL_DEBUG_KO:-} ]]; then
+	dbg_marker="check-kmod: debug build $$ $RANDOM"
+	echo "$dbg_marker" >/dev/kmsg
+	if ! out=$(insmod "$SPOOL_DEBUG_KO" 2>&1); then
+		not_ok "debug build: insmod failed: $out"
+	else
+		"$selftest" register_tcp >/tmp/spool_debug.log 2>&1
+		rc=$?
+		printed=$(dmesg | awk -v m="$dbg_marker" 'index($0, m) { on = 1 } on' |
+			grep -c 'spool: registered fd')
+		rmmod spool 2>/dev/null
+		if ((rc != 0)); then
+			not_ok "debug build: register_tcp failed on it"
+			sed 's/^/#   /' /tmp/spool_debug.log
+		elif ((printed == 0)); then
+			not_ok "debug build: no 'spool: registered fd' line in the kernel log"
+		else
+			ok "debug build: loads, works and prints ($printed debug lines)"
+		fi
+	fi
+	loaded && rmmod spool 2>/dev/null
+fi
+
 # --- (d) kernel log ---------------------------------------------------------
 problems=$(kernel_problems)
 if [[ -n $problems ]]; then
