@@ -1,7 +1,7 @@
 # SPOOL: top-level targets (see DESIGN.md, "Make targets").
 #
 #   make setup        install what the machine lacks (Debian packages)
-#   make              build spool.ko and its selftests (later: the provider jar)
+#   make              build spool.ko, its selftests and the provider jar
 #   make check        every test; the last line is "N passed, N failed"
 #   make check-kmod   the module's tests in a QEMU VM; TESTS="name..." filters
 #                     the selftests
@@ -12,15 +12,20 @@ BUILD := $(CURDIR)/build
 # Deferred (=): evaluated after `setup` may have installed the kernel.
 KVER = $(shell $(CURDIR)/kmod/vm/kver)
 VM := $(CURDIR)/kmod/vm/run
+MVN := mvn -B -q -f $(CURDIR)/pom.xml
 
 # The parts of `make check`, run in this order by scripts/check.sh.
-# Later: check-host before check-kmod, then check-provider and compat.
-CHECK_PARTS := check-build check-kmod
+# Later: check-provider (the spool backend in the VM) and compat.
+CHECK_PARTS := check-build check-provider-host check-kmod
 
-.PHONY: all setup kmod check check-build check-kmod clean
+.PHONY: all setup kmod provider check check-build check-kmod \
+	check-provider-host clean
 
-all: kmod
-	@# Later: the provider jar (provider/), built with Maven on the host.
+all: kmod provider
+
+# The provider jar and its runtime class path (provider/target/lib/).
+provider:
+	$(MVN) -DskipTests package
 
 setup:
 	@scripts/setup.sh
@@ -34,6 +39,13 @@ check: setup
 # Host-side: every build configuration, and the ABI's 32/64-bit layout.
 check-build: setup
 	@kmod/check-build.sh $(KVER)
+
+# The provider's tests on the host, where there is no module: the epoll
+# backend, each conformance scenario on the JDK's provider and on SPOOL.
+check-provider-host: setup
+	@$(MVN) verify; rc=$$?; \
+	scripts/junit-summary.sh provider/target/surefire-reports || rc=1; \
+	exit $$rc
 
 # The module is built with statistics so the VM can check its gauges; a
 # debug build is loaded too, to see that it prints.
@@ -57,3 +69,4 @@ check-kmod: setup
 clean:
 	$(MAKE) -C kmod KVER=$(KVER) clean
 	rm -rf $(BUILD)
+	$(MVN) clean

@@ -175,6 +175,7 @@ struct spool_event {
  *   EINVAL	max_events is 0 or above spool.max_batch; timeout_ms < -1;
  *		non-zero reserved
  *   EINTR	a signal arrived before any event
+ *   ENOMEM	out of memory for the pool's event buffer
  */
 struct spool_wait {
 	__u64 events;		/* user pointer to struct spool_event[max_events] */
@@ -225,6 +226,7 @@ struct spool_conn {
  *   EINVAL	fd is not listening; max_conns is 0 or above spool.max_batch;
  *		unknown flags; bad reg_events or reg_flags; non-zero reserved
  *   EMFILE	the process has no free fd (and nothing was accepted)
+ *   ENOMEM	out of memory for the pool's connection buffer
  *   ENFILE, ENOMEM, ECONNABORTED, EPERM, ...: as accept4(2)
  */
 struct spool_accept {
@@ -328,6 +330,7 @@ struct spool_ctl {
  *   EFAULT	a bad pointer: ctl, send, events, conns (a bad arena is
  *		reported per event, as result -EFAULT)
  *   EINTR	a signal arrived before any event (steps 1 and 2 were done)
+ *   ENOMEM	out of memory for the pool's event or connection buffer
  */
 struct spool_cycle {
 	__u64 ctl;		/* user pointer to struct spool_ctl[nr_ctl] */

@@ -1,0 +1,119 @@
+package io.spool;
+
+import io.spool.backend.Backend;
+import io.spool.backend.BackendSelection;
+import io.spool.channels.SpoolPipe;
+import io.spool.channels.SpoolSelector;
+import io.spool.channels.SpoolServerSocketChannel;
+import io.spool.channels.SpoolSocketChannel;
+import io.spool.sys.Counters;
+import java.io.IOException;
+import java.net.ProtocolFamily;
+import java.net.StandardProtocolFamily;
+import java.nio.channels.Channel;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.Pipe;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.channels.spi.AbstractSelector;
+import java.nio.channels.spi.SelectorProvider;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The SPOOL selector provider. Use it, unchanged code and all, with
+ * {@code -Djava.nio.channels.spi.SelectorProvider=io.spool.SpoolSelectorProvider}.
+ * The backend ({@code -Dspool.backend=auto|spool|epoll}) is chosen on first use.
+ */
+public final class SpoolSelectorProvider extends SelectorProvider {
+    private final Object lock = new Object();
+    private Backend backend;
+    private IOException backendFailure;
+
+    public SpoolSelectorProvider() {
+    }
+
+    private Backend backend() throws IOException {
+        synchronized (lock) {
+            if (backend == null && backendFailure == null) {
+                try {
+                    backend = BackendSelection.select(System.getProperty(BackendSelection.PROPERTY));
+                } catch (IOException e) {
+                    backendFailure = e;
+                }
+            }
+            if (backendFailure != null) {
+                throw new IOException(backendFailure.getMessage(), backendFailure);
+            }
+            return backend;
+        }
+    }
+
+    /** The backend in use: "epoll" or "spool" (chooses it if not done yet). */
+    public String backendName() throws IOException {
+        return backend().name();
+    }
+
+    /** The provider's counters: native calls, selects, waits, events, ... */
+    public static Map<String, Long> counters() {
+        return Counters.snapshot();
+    }
+
+    @Override
+    public AbstractSelector openSelector() throws IOException {
+        return new SpoolSelector(this, backend().openPoller());
+    }
+
+    @Override
+    public ServerSocketChannel openServerSocketChannel() throws IOException {
+        return openServerSocketChannel(StandardProtocolFamily.INET6);
+    }
+
+    @Override
+    public ServerSocketChannel openServerSocketChannel(ProtocolFamily family) throws IOException {
+        return new SpoolServerSocketChannel(this, checkFamily(family));
+    }
+
+    @Override
+    public SocketChannel openSocketChannel() throws IOException {
+        return openSocketChannel(StandardProtocolFamily.INET6);
+    }
+
+    @Override
+    public SocketChannel openSocketChannel(ProtocolFamily family) throws IOException {
+        return new SpoolSocketChannel(this, checkFamily(family));
+    }
+
+    @Override
+    public Pipe openPipe() throws IOException {
+        return new SpoolPipe(this);
+    }
+
+    @Override
+    public DatagramChannel openDatagramChannel() throws IOException {
+        throw new UnsupportedOperationException("SPOOL: DatagramChannel is not implemented yet");
+    }
+
+    @Override
+    public DatagramChannel openDatagramChannel(ProtocolFamily family) throws IOException {
+        Objects.requireNonNull(family);
+        throw new UnsupportedOperationException("SPOOL: DatagramChannel is not implemented yet");
+    }
+
+    /** Like the JDK's when the process did not inherit a channel. */
+    @Override
+    public Channel inheritedChannel() throws IOException {
+        return null;
+    }
+
+    private static ProtocolFamily checkFamily(ProtocolFamily family) {
+        Objects.requireNonNull(family, "'family' is null");
+        if (family == StandardProtocolFamily.INET || family == StandardProtocolFamily.INET6) {
+            return family;
+        }
+        if ("UNIX".equals(family.name())) {
+            throw new UnsupportedOperationException("SPOOL: UNIX domain sockets are not supported yet");
+        }
+        throw new UnsupportedOperationException("Protocol family not supported");
+    }
+}

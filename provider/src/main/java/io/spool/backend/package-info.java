@@ -1,0 +1,34 @@
+/**
+ * Backends: what a selector needs from the kernel, behind one interface.
+ *
+ * <p>A {@link io.spool.backend.Backend} opens one {@link io.spool.backend.Poller}
+ * per selector. A poller holds registrations (fd, interest events, a 64-bit
+ * cookie the selector gets back), waits for readiness, and can be woken from
+ * another thread. Event bits are the Linux {@code POLL*}/{@code EPOLL*} values,
+ * which {@code spool.h} shares.
+ *
+ * <p>Plain socket calls (bind, connect, options, shutdown, close) are the
+ * same on every backend and stay in {@code io.spool.sys}; channels call them
+ * directly. What a backend may do differently is batch the hot path, and the
+ * interface has a place for each kind of batching the spool backend does:
+ * <ul>
+ * <li><b>Read-ahead.</b> A poll may hand the selector bytes it already
+ *   received for a ready socket, through
+ *   {@link io.spool.backend.Poller.Sink#received}. The channel keeps them and
+ *   serves its next reads from memory. Registrations ask for it with
+ *   {@link io.spool.backend.Poller#F_RECV}.</li>
+ * <li><b>Accept-ahead.</b> Likewise, connections accepted during the poll
+ *   come back through {@link io.spool.backend.Poller.Sink#accepted}
+ *   ({@link io.spool.backend.Poller#F_ACCEPT}).</li>
+ * <li><b>Write-behind.</b> {@link io.spool.backend.Poller#stage} takes a
+ *   non-blocking write made on the selector's thread and sends it with the
+ *   next poll; {@link io.spool.backend.Poller#flush} sends staged bytes of
+ *   one fd now (before a close, a shutdown, a blocking operation or a read).</li>
+ * </ul>
+ * The epoll backend does none of these: its poll reports readiness only,
+ * {@code stage} declines, and channels make their own system calls.
+ *
+ * <p>{@link io.spool.backend.BackendSelection} picks the backend from
+ * {@code -Dspool.backend=auto|spool|epoll}.
+ */
+package io.spool.backend;

@@ -1,0 +1,44 @@
+package io.spool.channels;
+
+/**
+ * What the selector needs from our channels (the JDK's SelChImpl).
+ * Interest and ready events are Linux poll bits.
+ */
+interface SpoolChannel {
+    int fd();
+
+    /** Interest ops to poll events. */
+    int translateInterestOps(int ops);
+
+    /**
+     * Poll events to ready ops, starting from {@code initialOps}; sets them
+     * on the key and says whether they changed.
+     */
+    boolean translateReadyOps(int events, int initialOps, SpoolSelectionKey key);
+
+    /** Closes the fd of a channel closed while registered, once its last key is gone. */
+    void kill();
+
+    /** The standard translation of ready events (POLLERR/POLLHUP make all interest ready). */
+    static boolean translate(int events, int initialOps, SpoolSelectionKey key, int readyIfIn, int readyIfOut) {
+        int intOps = key.nioInterestOps();
+        int oldOps = key.nioReadyOps();
+        int newOps = initialOps;
+        if ((events & io.spool.sys.Linux.POLLNVAL) != 0) {
+            return false;
+        }
+        if ((events & (io.spool.sys.Linux.POLLERR | io.spool.sys.Linux.POLLHUP)) != 0) {
+            newOps = intOps;
+            key.nioReadyOps(newOps);
+            return (newOps & ~oldOps) != 0;
+        }
+        if ((events & io.spool.sys.Linux.POLLIN) != 0) {
+            newOps |= intOps & readyIfIn;
+        }
+        if ((events & io.spool.sys.Linux.POLLOUT) != 0) {
+            newOps |= intOps & readyIfOut;
+        }
+        key.nioReadyOps(newOps);
+        return (newOps & ~oldOps) != 0;
+    }
+}

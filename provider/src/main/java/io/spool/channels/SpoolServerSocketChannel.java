@@ -1,0 +1,326 @@
+package io.spool.channels;
+
+import io.spool.sys.IO;
+import io.spool.sys.Linux;
+import io.spool.sys.SockAddr;
+import io.spool.sys.Sockets;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ProtocolFamily;
+import java.net.ServerSocket;
+import java.net.SocketAddress;
+import java.net.SocketOption;
+import java.net.SocketTimeoutException;
+import java.net.StandardProtocolFamily;
+import java.nio.channels.AlreadyBoundException;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.IllegalBlockingModeException;
+import java.nio.channels.NotYetBoundException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.channels.spi.SelectorProvider;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+/** A listening TCP socket (the JDK 17 ServerSocketChannelImpl's behaviour). */
+public final class SpoolServerSocketChannel extends ServerSocketChannel implements SpoolChannel {
+    private final ProtocolFamily family;
+    private final boolean ipv6;
+    private final int fd;
+
+    private final ReentrantLock acceptLock = new ReentrantLock();
+    private final Object stateLock = new Object();
+
+    private static final int ST_INUSE = 0;
+    private static final int ST_CLOSING = 1;
+    private static final int ST_CLOSED = 2;
+    private int state;
+
+    private Waiter waiter; // of the thread blocked in accept
+    private InetSocketAddress localAddress;
+    private ServerSocket socket;
+
+    public SpoolServerSocketChannel(SelectorProvider sp, ProtocolFamily family) throws IOException {
+        super(sp);
+        this.family = family;
+        this.ipv6 = family == StandardProtocolFamily.INET6;
+        this.fd = Sockets.socket(Addresses.linuxFamily(family), Linux.SOCK_STREAM);
+        try {
+            // as the JDK's Net.serverSocket: SO_REUSEADDR on
+            Sockets.setInt(fd, Linux.SOL_SOCKET, Linux.SO_REUSEADDR, 1);
+        } catch (IOException e) {
+            IO.closeQuietly(fd);
+            throw e;
+        }
+    }
+
+    @Override
+    public int fd() {
+        return fd;
+    }
+
+    private void ensureOpen() throws ClosedChannelException {
+        if (!isOpen()) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    @Override
+    public ServerSocket socket() {
+        synchronized (stateLock) {
+            if (socket == null) {
+                socket = SpoolServerSocketAdaptor.create(this);
+            }
+            return socket;
+        }
+    }
+
+    @Override
+    public SocketAddress getLocalAddress() throws IOException {
+        synchronized (stateLock) {
+            ensureOpen();
+            return localAddress;
+        }
+    }
+
+    InetSocketAddress localAddress() {
+        synchronized (stateLock) {
+            return localAddress;
+        }
+    }
+
+    boolean isBound() {
+        synchronized (stateLock) {
+            return localAddress != null;
+        }
+    }
+
+    @Override
+    public <T> ServerSocketChannel setOption(SocketOption<T> name, T value) throws IOException {
+        Options.checkSet(Options.SERVER, name, value);
+        synchronized (stateLock) {
+            ensureOpen();
+            Options.set(fd, ipv6, name, value);
+            return this;
+        }
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> T getOption(SocketOption<T> name) throws IOException {
+        Options.checkGet(Options.SERVER, name);
+        synchronized (stateLock) {
+            ensureOpen();
+            return (T) Options.get(fd, ipv6, name);
+        }
+    }
+
+    @Override
+    public Set<SocketOption<?>> supportedOptions() {
+        return Options.SERVER;
+    }
+
+    @Override
+    public ServerSocketChannel bind(SocketAddress local, int backlog) throws IOException {
+        synchronized (stateLock) {
+            ensureOpen();
+            if (localAddress != null) {
+                throw new AlreadyBoundException();
+            }
+            InetSocketAddress isa = (local == null)
+                    ? new InetSocketAddress(Addresses.anyLocal(family), 0)
+                    : Addresses.check(local, family);
+            Sockets.bind(fd, Addresses.linuxFamily(family), isa.getAddress(), isa.getPort());
+            Sockets.listen(fd, backlog < 1 ? 50 : backlog);
+            localAddress = Sockets.localAddress(fd);
+        }
+        return this;
+    }
+
+    private void begin(boolean blocking) throws ClosedChannelException {
+        if (blocking) {
+            begin();
+        }
+        synchronized (stateLock) {
+            ensureOpen();
+            if (localAddress == null) {
+                throw new NotYetBoundException();
+            }
+            if (blocking) {
+                waiter = Waiter.current();
+            }
+        }
+    }
+
+    private void end(boolean blocking, boolean completed) throws AsynchronousCloseException {
+        if (blocking) {
+            synchronized (stateLock) {
+                waiter = null;
+                if (state == ST_CLOSING) {
+                    tryFinishClose();
+                }
+            }
+            end(completed);
+        }
+    }
+
+    @Override
+    public SocketChannel accept() throws IOException {
+        int n = IO.UNAVAILABLE;
+        InetSocketAddress peer = null;
+        acceptLock.lock();
+        try {
+            boolean blocking = isBlocking();
+            try {
+                begin(blocking);
+                n = Sockets.accept(fd);
+                if (blocking) {
+                    while (n == IO.UNAVAILABLE && isOpen()) {
+                        Waiter.current().park(fd, Linux.POLLIN, -1);
+                        n = Sockets.accept(fd);
+                    }
+                }
+                if (n >= 0) {
+                    peer = SockAddr.local().decode();
+                }
+            } finally {
+                end(blocking, n >= 0);
+            }
+        } finally {
+            acceptLock.unlock();
+        }
+        return n >= 0 ? finishAccept(n, peer) : null;
+    }
+
+    private SocketChannel finishAccept(int nfd, InetSocketAddress peer) throws IOException {
+        try {
+            return new SpoolSocketChannel(provider(), family, nfd, peer);
+        } catch (IOException e) {
+            IO.closeQuietly(nfd);
+            throw e;
+        }
+    }
+
+    /** ServerSocket.accept with SO_TIMEOUT (nanos 0: none). */
+    SocketChannel blockingAccept(long nanos) throws IOException {
+        int n = IO.UNAVAILABLE;
+        InetSocketAddress peer = null;
+        acceptLock.lock();
+        try {
+            if (!isBlocking()) {
+                throw new IllegalBlockingModeException();
+            }
+            try {
+                begin(true);
+                long start = System.nanoTime();
+                n = Sockets.accept(fd);
+                while (n == IO.UNAVAILABLE && isOpen()) {
+                    int to = -1;
+                    if (nanos > 0) {
+                        long left = nanos - (System.nanoTime() - start);
+                        if (left <= 0) {
+                            throw new SocketTimeoutException("Accept timed out");
+                        }
+                        to = (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left));
+                    }
+                    Waiter.current().park(fd, Linux.POLLIN, to);
+                    n = Sockets.accept(fd);
+                }
+                if (n >= 0) {
+                    peer = SockAddr.local().decode();
+                }
+            } finally {
+                end(true, n >= 0);
+            }
+        } finally {
+            acceptLock.unlock();
+        }
+        return finishAccept(n, peer);
+    }
+
+    @Override
+    protected void implConfigureBlocking(boolean block) throws IOException {
+        acceptLock.lock();
+        try {
+            synchronized (stateLock) {
+                ensureOpen();
+            }
+        } finally {
+            acceptLock.unlock();
+        }
+    }
+
+    private boolean tryClose() throws IOException {
+        if (waiter == null && !isRegistered()) {
+            state = ST_CLOSED;
+            IO.close(fd);
+            return true;
+        }
+        return false;
+    }
+
+    private void tryFinishClose() {
+        try {
+            tryClose();
+        } catch (IOException ignore) {
+            // gone either way
+        }
+    }
+
+    @Override
+    protected void implCloseSelectableChannel() throws IOException {
+        synchronized (stateLock) {
+            state = ST_CLOSING;
+            if (!tryClose()) {
+                Waiter w = waiter;
+                if (w != null) {
+                    w.unpark();
+                }
+            }
+        }
+        if (!isBlocking()) {
+            acceptLock.lock();
+            acceptLock.unlock();
+        }
+    }
+
+    @Override
+    public void kill() {
+        synchronized (stateLock) {
+            if (state == ST_CLOSING) {
+                tryFinishClose();
+            }
+        }
+    }
+
+    @Override
+    public int translateInterestOps(int ops) {
+        return (ops & SelectionKey.OP_ACCEPT) != 0 ? Linux.POLLIN : 0;
+    }
+
+    @Override
+    public boolean translateReadyOps(int events, int initialOps, SpoolSelectionKey key) {
+        return SpoolChannel.translate(events, initialOps, key, SelectionKey.OP_ACCEPT, 0);
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder();
+        sb.append(ServerSocketChannel.class.getName()).append('[');
+        if (!isOpen()) {
+            sb.append("closed");
+        } else {
+            InetSocketAddress addr = localAddress();
+            if (addr == null) {
+                sb.append("unbound");
+            } else {
+                sb.append(addr);
+            }
+        }
+        sb.append(']');
+        return sb.toString();
+    }
+}

@@ -1,0 +1,954 @@
+package io.spool.channels;
+
+import io.spool.sys.IO;
+import io.spool.sys.Linux;
+import io.spool.sys.Sockets;
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ProtocolFamily;
+import java.net.Socket;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.net.SocketOption;
+import java.net.SocketTimeoutException;
+import java.net.StandardProtocolFamily;
+import java.nio.ByteBuffer;
+import java.nio.channels.AlreadyBoundException;
+import java.nio.channels.AlreadyConnectedException;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ConnectionPendingException;
+import java.nio.channels.IllegalBlockingModeException;
+import java.nio.channels.NoConnectionPendingException;
+import java.nio.channels.NotYetConnectedException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.nio.channels.spi.SelectorProvider;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A TCP socket channel. State machine, locking and close protocol follow
+ * the JDK 17 SocketChannelImpl; the descriptor is always O_NONBLOCK and a
+ * blocking operation parks in poll(2) through a {@link Waiter}.
+ */
+public final class SpoolSocketChannel extends SocketChannel implements SpoolChannel {
+    private final ProtocolFamily family;
+    private final boolean ipv6;
+    private final int fd;
+
+    private final ReentrantLock readLock = new ReentrantLock();
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final Object stateLock = new Object();
+
+    private volatile boolean isInputClosed;
+    private volatile boolean isOutputClosed;
+    private boolean connectionReset; // readLock
+
+    private static final int ST_UNCONNECTED = 0;
+    private static final int ST_CONNECTIONPENDING = 1;
+    private static final int ST_CONNECTED = 2;
+    private static final int ST_CLOSING = 3;
+    private static final int ST_CLOSED = 4;
+    private volatile int state;
+
+    // stateLock: the waiters of threads in blocking operations
+    private Waiter readerWaiter;
+    private Waiter writerWaiter;
+    private InetSocketAddress localAddress;
+    private InetSocketAddress remoteAddress;
+    private Socket socket;
+
+    public SpoolSocketChannel(SelectorProvider sp, ProtocolFamily family) throws IOException {
+        super(sp);
+        this.family = family;
+        this.ipv6 = family == StandardProtocolFamily.INET6;
+        this.fd = Sockets.socket(Addresses.linuxFamily(family), Linux.SOCK_STREAM);
+    }
+
+    /** A channel for an accepted connection. */
+    SpoolSocketChannel(SelectorProvider sp, ProtocolFamily family, int fd, InetSocketAddress remote)
+            throws IOException {
+        super(sp);
+        this.family = family;
+        this.ipv6 = family == StandardProtocolFamily.INET6;
+        this.fd = fd;
+        synchronized (stateLock) {
+            this.localAddress = Sockets.localAddress(fd);
+            this.remoteAddress = remote;
+            this.state = ST_CONNECTED;
+        }
+    }
+
+    @Override
+    public int fd() {
+        return fd;
+    }
+
+    private void ensureOpen() throws ClosedChannelException {
+        if (!isOpen()) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    private void ensureOpenAndConnected() throws ClosedChannelException {
+        int s = this.state;
+        if (s < ST_CONNECTED) {
+            throw new NotYetConnectedException();
+        } else if (s > ST_CONNECTED) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    @Override
+    public Socket socket() {
+        synchronized (stateLock) {
+            if (socket == null) {
+                socket = SpoolSocketAdaptor.create(this);
+            }
+            return socket;
+        }
+    }
+
+    @Override
+    public SocketAddress getLocalAddress() throws IOException {
+        synchronized (stateLock) {
+            ensureOpen();
+            return localAddress;
+        }
+    }
+
+    @Override
+    public SocketAddress getRemoteAddress() throws IOException {
+        synchronized (stateLock) {
+            ensureOpen();
+            return remoteAddress;
+        }
+    }
+
+    @Override
+    public <T> SocketChannel setOption(SocketOption<T> name, T value) throws IOException {
+        Options.checkSet(Options.SOCKET, name, value);
+        synchronized (stateLock) {
+            ensureOpen();
+            Options.set(fd, ipv6, name, value);
+            return this;
+        }
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> T getOption(SocketOption<T> name) throws IOException {
+        Options.checkGet(Options.SOCKET, name);
+        synchronized (stateLock) {
+            ensureOpen();
+            return (T) Options.get(fd, ipv6, name);
+        }
+    }
+
+    @Override
+    public Set<SocketOption<?>> supportedOptions() {
+        return Options.SOCKET;
+    }
+
+    // ---- blocking support
+
+    private void park(int events, long millis) throws IOException {
+        int to = millis <= 0 ? -1 : (int) Math.min(millis, Integer.MAX_VALUE);
+        Waiter.current().park(fd, events, to);
+    }
+
+    private void beginRead(boolean blocking) throws ClosedChannelException {
+        if (blocking) {
+            begin();
+            synchronized (stateLock) {
+                ensureOpen();
+                readerWaiter = Waiter.current();
+            }
+        }
+    }
+
+    private void endRead(boolean blocking, boolean completed) throws AsynchronousCloseException {
+        if (blocking) {
+            synchronized (stateLock) {
+                readerWaiter = null;
+                if (state == ST_CLOSING) {
+                    tryFinishClose();
+                }
+            }
+            end(completed);
+        }
+    }
+
+    private void beginWrite(boolean blocking) throws ClosedChannelException {
+        if (blocking) {
+            begin();
+            synchronized (stateLock) {
+                ensureOpen();
+                if (isOutputClosed) {
+                    throw new ClosedChannelException();
+                }
+                writerWaiter = Waiter.current();
+            }
+        }
+    }
+
+    private void endWrite(boolean blocking, boolean completed) throws AsynchronousCloseException {
+        if (blocking) {
+            synchronized (stateLock) {
+                writerWaiter = null;
+                if (state == ST_CLOSING) {
+                    tryFinishClose();
+                }
+            }
+            end(completed);
+        }
+    }
+
+    private static SocketException connectionReset() {
+        return new SocketException("Connection reset");
+    }
+
+    /** IO status to the JDK's normalized result; RESET becomes the JDK's exception. */
+    private int readStatus(long n) throws SocketException {
+        if (n == IO.RESET) {
+            connectionReset = true;
+            throw connectionReset();
+        }
+        return (int) n;
+    }
+
+    private static int normalize(long n) {
+        return n == IO.UNAVAILABLE ? 0 : (int) n;
+    }
+
+    private static long normalizeLong(long n) {
+        return n == IO.UNAVAILABLE ? 0 : n;
+    }
+
+    // ---- read and write
+
+    @Override
+    public int read(ByteBuffer buf) throws IOException {
+        Objects.requireNonNull(buf);
+        if (buf.isReadOnly()) {
+            throw new IllegalArgumentException("Read-only buffer");
+        }
+        readLock.lock();
+        try {
+            ensureOpenAndConnected();
+            boolean blocking = isBlocking();
+            int n = 0;
+            try {
+                beginRead(blocking);
+                if (connectionReset) {
+                    throw connectionReset();
+                }
+                if (isInputClosed) {
+                    return IO.EOF;
+                }
+                n = readStatus(IO.read(fd, buf));
+                if (blocking) {
+                    while (n == IO.UNAVAILABLE && isOpen() && !isInputClosed) {
+                        park(Linux.POLLIN, 0);
+                        n = readStatus(IO.read(fd, buf));
+                    }
+                }
+            } finally {
+                endRead(blocking, n > 0);
+                if (n <= 0 && isInputClosed) {
+                    return IO.EOF;
+                }
+            }
+            return normalize(n);
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    @Override
+    public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+        Objects.checkFromIndexSize(offset, length, dsts.length);
+        for (int i = offset; i < offset + length; i++) {
+            if (dsts[i].isReadOnly()) {
+                throw new IllegalArgumentException("Read-only buffer");
+            }
+        }
+        readLock.lock();
+        try {
+            ensureOpenAndConnected();
+            boolean blocking = isBlocking();
+            long n = 0;
+            try {
+                beginRead(blocking);
+                if (connectionReset) {
+                    throw connectionReset();
+                }
+                if (isInputClosed) {
+                    return IO.EOF;
+                }
+                n = readStatus(IO.read(fd, dsts, offset, length));
+                if (blocking) {
+                    while (n == IO.UNAVAILABLE && isOpen() && !isInputClosed) {
+                        park(Linux.POLLIN, 0);
+                        n = readStatus(IO.read(fd, dsts, offset, length));
+                    }
+                }
+            } finally {
+                endRead(blocking, n > 0);
+                if (n <= 0 && isInputClosed) {
+                    return IO.EOF;
+                }
+            }
+            return normalizeLong(n);
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    @Override
+    public int write(ByteBuffer buf) throws IOException {
+        Objects.requireNonNull(buf);
+        writeLock.lock();
+        try {
+            ensureOpenAndConnected();
+            boolean blocking = isBlocking();
+            int n = 0;
+            try {
+                beginWrite(blocking);
+                n = IO.write(fd, buf);
+                if (blocking) {
+                    // a blocking write returns when all is written, as send(2) on a blocking fd
+                    int total = Math.max(n, 0);
+                    while (buf.hasRemaining() && isOpen() && !isOutputClosed) {
+                        park(Linux.POLLOUT, 0);
+                        n = IO.write(fd, buf);
+                        total += Math.max(n, 0);
+                    }
+                    n = total;
+                }
+            } finally {
+                endWrite(blocking, n > 0);
+                if (n <= 0 && isOutputClosed) {
+                    throw new AsynchronousCloseException();
+                }
+            }
+            return normalize(n);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    @Override
+    public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+        Objects.checkFromIndexSize(offset, length, srcs.length);
+        writeLock.lock();
+        try {
+            ensureOpenAndConnected();
+            boolean blocking = isBlocking();
+            long n = 0;
+            try {
+                beginWrite(blocking);
+                n = IO.write(fd, srcs, offset, length);
+                if (blocking) {
+                    long total = Math.max(n, 0);
+                    while (remaining(srcs, offset, length) && isOpen() && !isOutputClosed) {
+                        park(Linux.POLLOUT, 0);
+                        n = IO.write(fd, srcs, offset, length);
+                        total += Math.max(n, 0);
+                    }
+                    n = total;
+                }
+            } finally {
+                endWrite(blocking, n > 0);
+                if (n <= 0 && isOutputClosed) {
+                    throw new AsynchronousCloseException();
+                }
+            }
+            return normalizeLong(n);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private static boolean remaining(ByteBuffer[] bufs, int offset, int length) {
+        for (int i = offset; i < offset + length; i++) {
+            if (bufs[i].hasRemaining()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Writes a byte of urgent data (Socket.sendUrgentData). */
+    int sendOutOfBandData(byte b) throws IOException {
+        writeLock.lock();
+        try {
+            ensureOpenAndConnected();
+            boolean blocking = isBlocking();
+            int n = 0;
+            try {
+                beginWrite(blocking);
+                n = Sockets.sendOOB(fd, b);
+            } finally {
+                endWrite(blocking, n > 0);
+                if (n <= 0 && isOutputClosed) {
+                    throw new AsynchronousCloseException();
+                }
+            }
+            return normalize(n);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    @Override
+    protected void implConfigureBlocking(boolean block) throws IOException {
+        readLock.lock();
+        try {
+            writeLock.lock();
+            try {
+                synchronized (stateLock) {
+                    ensureOpen();
+                    // the descriptor stays O_NONBLOCK: blocking is done by parking
+                }
+            } finally {
+                writeLock.unlock();
+            }
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    InetSocketAddress localAddress() {
+        synchronized (stateLock) {
+            return localAddress;
+        }
+    }
+
+    InetSocketAddress remoteAddress() {
+        synchronized (stateLock) {
+            return remoteAddress;
+        }
+    }
+
+    @Override
+    public SocketChannel bind(SocketAddress local) throws IOException {
+        readLock.lock();
+        try {
+            writeLock.lock();
+            try {
+                synchronized (stateLock) {
+                    ensureOpen();
+                    if (state == ST_CONNECTIONPENDING) {
+                        throw new ConnectionPendingException();
+                    }
+                    if (localAddress != null) {
+                        throw new AlreadyBoundException();
+                    }
+                    InetSocketAddress isa = (local == null)
+                            ? new InetSocketAddress(Addresses.anyLocal(family), 0)
+                            : Addresses.check(local, family);
+                    Sockets.bind(fd, Addresses.linuxFamily(family), isa.getAddress(), isa.getPort());
+                    localAddress = Sockets.localAddress(fd);
+                }
+            } finally {
+                writeLock.unlock();
+            }
+        } finally {
+            readLock.unlock();
+        }
+        return this;
+    }
+
+    @Override
+    public boolean isConnected() {
+        return state == ST_CONNECTED;
+    }
+
+    @Override
+    public boolean isConnectionPending() {
+        return state == ST_CONNECTIONPENDING;
+    }
+
+    private void beginConnect(boolean blocking, InetSocketAddress sa) throws IOException {
+        if (blocking) {
+            begin();
+        }
+        synchronized (stateLock) {
+            ensureOpen();
+            int s = this.state;
+            if (s == ST_CONNECTED) {
+                throw new AlreadyConnectedException();
+            }
+            if (s == ST_CONNECTIONPENDING) {
+                throw new ConnectionPendingException();
+            }
+            this.state = ST_CONNECTIONPENDING;
+            remoteAddress = sa;
+            if (blocking) {
+                readerWaiter = Waiter.current();
+            }
+        }
+    }
+
+    private void endConnect(boolean blocking, boolean completed) throws IOException {
+        endRead(blocking, completed);
+        if (completed) {
+            synchronized (stateLock) {
+                if (state == ST_CONNECTIONPENDING) {
+                    localAddress = Sockets.localAddress(fd);
+                    state = ST_CONNECTED;
+                }
+            }
+        }
+    }
+
+    private InetSocketAddress checkRemote(SocketAddress sa) {
+        InetSocketAddress isa = Addresses.check(sa, family);
+        InetAddress address = isa.getAddress();
+        if (address.isAnyLocalAddress()) {
+            return new InetSocketAddress(Addresses.loopback(!(address instanceof Inet4Address)), isa.getPort());
+        }
+        return isa;
+    }
+
+    @Override
+    public boolean connect(SocketAddress remote) throws IOException {
+        InetSocketAddress sa = checkRemote(remote);
+        try {
+            readLock.lock();
+            try {
+                writeLock.lock();
+                try {
+                    boolean blocking = isBlocking();
+                    boolean connected = false;
+                    try {
+                        beginConnect(blocking, sa);
+                        int n = Sockets.connect(fd, Addresses.linuxFamily(family), sa.getAddress(), sa.getPort());
+                        if (n > 0) {
+                            connected = true;
+                        } else if (blocking) {
+                            boolean polled = false;
+                            while (!polled && isOpen()) {
+                                park(Linux.POLLOUT, 0);
+                                polled = Sockets.pollConnect(fd);
+                            }
+                            connected = polled && isOpen();
+                        }
+                    } finally {
+                        endConnect(blocking, connected);
+                    }
+                    return connected;
+                } finally {
+                    writeLock.unlock();
+                }
+            } finally {
+                readLock.unlock();
+            }
+        } catch (IOException ioe) {
+            close();
+            throw ioe;
+        }
+    }
+
+    @Override
+    public boolean finishConnect() throws IOException {
+        try {
+            readLock.lock();
+            try {
+                writeLock.lock();
+                try {
+                    if (isConnected()) {
+                        return true;
+                    }
+                    boolean blocking = isBlocking();
+                    boolean connected = false;
+                    try {
+                        if (blocking) {
+                            begin();
+                        }
+                        synchronized (stateLock) {
+                            ensureOpen();
+                            if (state != ST_CONNECTIONPENDING) {
+                                throw new NoConnectionPendingException();
+                            }
+                            if (blocking) {
+                                readerWaiter = Waiter.current();
+                            }
+                        }
+                        boolean polled = Sockets.pollConnect(fd);
+                        if (blocking) {
+                            while (!polled && isOpen()) {
+                                park(Linux.POLLOUT, 0);
+                                polled = Sockets.pollConnect(fd);
+                            }
+                        }
+                        connected = polled && isOpen();
+                    } finally {
+                        endConnect(blocking, connected);
+                    }
+                    return connected;
+                } finally {
+                    writeLock.unlock();
+                }
+            } finally {
+                readLock.unlock();
+            }
+        } catch (IOException ioe) {
+            close();
+            throw ioe;
+        }
+    }
+
+    // ---- close
+
+    private boolean tryClose() throws IOException {
+        if (readerWaiter == null && writerWaiter == null && !isRegistered()) {
+            state = ST_CLOSED;
+            IO.close(fd);
+            return true;
+        }
+        return false;
+    }
+
+    private void tryFinishClose() {
+        try {
+            tryClose();
+        } catch (IOException ignore) {
+            // the descriptor is gone either way
+        }
+    }
+
+    private void implCloseBlockingMode() throws IOException {
+        synchronized (stateLock) {
+            state = ST_CLOSING;
+            if (!tryClose()) {
+                Waiter r = readerWaiter;
+                Waiter w = writerWaiter;
+                if (r != null) {
+                    r.unpark();
+                }
+                if (w != null) {
+                    w.unpark();
+                }
+            }
+        }
+    }
+
+    private void implCloseNonBlockingMode() throws IOException {
+        boolean connected;
+        synchronized (stateLock) {
+            connected = (state == ST_CONNECTED);
+            state = ST_CLOSING;
+        }
+        readLock.lock();
+        readLock.unlock();
+        writeLock.lock();
+        writeLock.unlock();
+        synchronized (stateLock) {
+            if (state == ST_CLOSING && !tryClose() && connected && isRegistered()) {
+                // closed while registered: the peer reads EOF now, the fd goes at deregistration
+                try {
+                    int linger = Sockets.getLinger(fd);
+                    if (linger != 0) {
+                        if (linger > 0) {
+                            Sockets.setLinger(fd, -1);
+                        }
+                        Sockets.shutdown(fd, Linux.SHUT_WR);
+                    }
+                } catch (IOException ignore) {
+                    // best effort, as the JDK
+                }
+            }
+        }
+    }
+
+    @Override
+    protected void implCloseSelectableChannel() throws IOException {
+        if (isBlocking()) {
+            implCloseBlockingMode();
+        } else {
+            implCloseNonBlockingMode();
+        }
+    }
+
+    @Override
+    public void kill() {
+        synchronized (stateLock) {
+            if (state == ST_CLOSING) {
+                tryFinishClose();
+            }
+        }
+    }
+
+    @Override
+    public SocketChannel shutdownInput() throws IOException {
+        synchronized (stateLock) {
+            ensureOpen();
+            if (!isConnected()) {
+                throw new NotYetConnectedException();
+            }
+            if (!isInputClosed) {
+                Sockets.shutdown(fd, Linux.SHUT_RD);
+                isInputClosed = true;
+                Waiter r = readerWaiter;
+                if (r != null) {
+                    r.unpark();
+                }
+            }
+            return this;
+        }
+    }
+
+    @Override
+    public SocketChannel shutdownOutput() throws IOException {
+        synchronized (stateLock) {
+            ensureOpen();
+            if (!isConnected()) {
+                throw new NotYetConnectedException();
+            }
+            if (!isOutputClosed) {
+                Sockets.shutdown(fd, Linux.SHUT_WR);
+                isOutputClosed = true;
+                Waiter w = writerWaiter;
+                if (w != null) {
+                    w.unpark();
+                }
+            }
+            return this;
+        }
+    }
+
+    boolean isInputOpen() {
+        return !isInputClosed;
+    }
+
+    boolean isOutputOpen() {
+        return !isOutputClosed;
+    }
+
+    // ---- for the socket adaptor
+
+    /** Connect with a timeout (Socket.connect); closes the channel on failure. */
+    void blockingConnect(SocketAddress remote, long nanos) throws IOException {
+        InetSocketAddress sa = checkRemote(remote);
+        try {
+            readLock.lock();
+            try {
+                writeLock.lock();
+                try {
+                    if (!isBlocking()) {
+                        throw new IllegalBlockingModeException();
+                    }
+                    boolean connected = false;
+                    try {
+                        beginConnect(true, sa);
+                        int n = Sockets.connect(fd, Addresses.linuxFamily(family), sa.getAddress(), sa.getPort());
+                        if (n > 0) {
+                            connected = true;
+                        } else {
+                            long start = System.nanoTime();
+                            boolean polled = Sockets.pollConnect(fd);
+                            while (!polled && isOpen()) {
+                                long left = 0;
+                                if (nanos > 0) {
+                                    left = nanos - (System.nanoTime() - start);
+                                    if (left <= 0) {
+                                        throw new SocketTimeoutException("Connect timed out");
+                                    }
+                                }
+                                park(Linux.POLLOUT, nanos > 0 ? Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)) : 0);
+                                polled = Sockets.pollConnect(fd);
+                            }
+                            connected = polled && isOpen();
+                        }
+                    } finally {
+                        endConnect(true, connected);
+                    }
+                } finally {
+                    writeLock.unlock();
+                }
+            } finally {
+                readLock.unlock();
+            }
+        } catch (IOException ioe) {
+            close();
+            throw ioe;
+        }
+    }
+
+    /** Socket input stream read, with SO_TIMEOUT (0: none). */
+    int blockingRead(byte[] b, int off, int len, long nanos) throws IOException {
+        Objects.checkFromIndexSize(off, len, b.length);
+        if (len == 0) {
+            return 0;
+        }
+        readLock.lock();
+        try {
+            ensureOpenAndConnected();
+            if (!isBlocking()) {
+                throw new IllegalBlockingModeException();
+            }
+            int n = 0;
+            try {
+                beginRead(true);
+                if (connectionReset) {
+                    throw connectionReset();
+                }
+                if (isInputClosed) {
+                    return IO.EOF;
+                }
+                ByteBuffer dst = ByteBuffer.wrap(b, off, len);
+                long start = System.nanoTime();
+                n = readStatus(IO.read(fd, dst));
+                while (n == IO.UNAVAILABLE && isOpen() && !isInputClosed) {
+                    long left = 0;
+                    if (nanos > 0) {
+                        left = nanos - (System.nanoTime() - start);
+                        if (left <= 0) {
+                            throw new SocketTimeoutException("Read timed out");
+                        }
+                    }
+                    park(Linux.POLLIN, nanos > 0 ? Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)) : 0);
+                    n = readStatus(IO.read(fd, dst));
+                }
+            } finally {
+                endRead(true, n > 0);
+                if (n <= 0 && isInputClosed) {
+                    return IO.EOF;
+                }
+            }
+            return n;
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    /** Socket output stream write: all bytes, blocking. */
+    void blockingWriteFully(byte[] b, int off, int len) throws IOException {
+        Objects.checkFromIndexSize(off, len, b.length);
+        if (len == 0) {
+            return;
+        }
+        writeLock.lock();
+        try {
+            ensureOpenAndConnected();
+            if (!isBlocking()) {
+                throw new IllegalBlockingModeException();
+            }
+            ByteBuffer src = ByteBuffer.wrap(b, off, len);
+            try {
+                beginWrite(true);
+                while (src.hasRemaining() && isOpen()) {
+                    int n = IO.write(fd, src);
+                    while (n == IO.UNAVAILABLE && isOpen() && !isOutputClosed) {
+                        park(Linux.POLLOUT, 0);
+                        n = IO.write(fd, src);
+                    }
+                    if (isOutputClosed) {
+                        break;
+                    }
+                }
+            } finally {
+                endWrite(true, !src.hasRemaining());
+            }
+            if (src.hasRemaining() && isOutputClosed) {
+                throw new AsynchronousCloseException();
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    int available() throws IOException {
+        synchronized (stateLock) {
+            ensureOpenAndConnected();
+            return isInputClosed ? 0 : Sockets.available(fd);
+        }
+    }
+
+    // ---- selector support
+
+    @Override
+    public int translateInterestOps(int ops) {
+        int ev = 0;
+        if ((ops & SelectionKey.OP_READ) != 0) {
+            ev |= Linux.POLLIN;
+        }
+        if ((ops & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) != 0) {
+            ev |= Linux.POLLOUT;
+        }
+        return ev;
+    }
+
+    @Override
+    public boolean translateReadyOps(int events, int initialOps, SpoolSelectionKey key) {
+        int intOps = key.nioInterestOps();
+        int oldOps = key.nioReadyOps();
+        int newOps = initialOps;
+        if ((events & Linux.POLLNVAL) != 0) {
+            return false;
+        }
+        if ((events & (Linux.POLLERR | Linux.POLLHUP)) != 0) {
+            newOps = intOps;
+            key.nioReadyOps(newOps);
+            return (newOps & ~oldOps) != 0;
+        }
+        boolean connected = isConnected();
+        if ((events & Linux.POLLIN) != 0 && (intOps & SelectionKey.OP_READ) != 0 && connected) {
+            newOps |= SelectionKey.OP_READ;
+        }
+        if ((events & Linux.POLLOUT) != 0 && (intOps & SelectionKey.OP_CONNECT) != 0 && isConnectionPending()) {
+            newOps |= SelectionKey.OP_CONNECT;
+        }
+        if ((events & Linux.POLLOUT) != 0 && (intOps & SelectionKey.OP_WRITE) != 0 && connected) {
+            newOps |= SelectionKey.OP_WRITE;
+        }
+        key.nioReadyOps(newOps);
+        return (newOps & ~oldOps) != 0;
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder();
+        sb.append(SocketChannel.class.getName()).append('[');
+        if (!isOpen()) {
+            sb.append("closed");
+        } else {
+            synchronized (stateLock) {
+                switch (state) {
+                    case ST_UNCONNECTED:
+                        sb.append("unconnected");
+                        break;
+                    case ST_CONNECTIONPENDING:
+                        sb.append("connection-pending");
+                        break;
+                    case ST_CONNECTED:
+                        sb.append("connected");
+                        if (isInputClosed) {
+                            sb.append(" ishut");
+                        }
+                        if (isOutputClosed) {
+                            sb.append(" oshut");
+                        }
+                        break;
+                    default:
+                        break;
+                }
+                if (localAddress != null) {
+                    sb.append(" local=").append(localAddress);
+                }
+                if (remoteAddress != null) {
+                    sb.append(" remote=").append(remoteAddress);
+                }
+            }
+        }
+        sb.append(']');
+        return sb.toString();
+    }
+}

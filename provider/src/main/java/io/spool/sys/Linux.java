@@ -1,0 +1,92 @@
+package io.spool.sys;
+
+/** Linux constants (x86-64 and arm64 share these values). */
+public final class Linux {
+    private Linux() {
+    }
+
+    public static final int AF_UNIX = 1;
+    public static final int AF_INET = 2;
+    public static final int AF_INET6 = 10;
+
+    public static final int SOCK_STREAM = 1;
+    public static final int SOCK_DGRAM = 2;
+    public static final int SOCK_NONBLOCK = 0x800;
+    public static final int SOCK_CLOEXEC = 0x80000;
+
+    public static final int O_RDWR = 2;
+    public static final int O_NONBLOCK = 0x800;
+    public static final int O_CLOEXEC = 0x80000;
+    public static final int F_GETFL = 3;
+    public static final int F_SETFL = 4;
+
+    public static final int SOL_SOCKET = 1;
+    public static final int SO_REUSEADDR = 2;
+    public static final int SO_TYPE = 3;
+    public static final int SO_ERROR = 4;
+    public static final int SO_BROADCAST = 6;
+    public static final int SO_SNDBUF = 7;
+    public static final int SO_RCVBUF = 8;
+    public static final int SO_KEEPALIVE = 9;
+    public static final int SO_OOBINLINE = 10;
+    public static final int SO_LINGER = 13;
+    public static final int SO_REUSEPORT = 15;
+    public static final int SO_INCOMING_NAPI_ID = 56;
+
+    public static final int IPPROTO_IP = 0;
+    public static final int IPPROTO_TCP = 6;
+    public static final int IPPROTO_IPV6 = 41;
+    public static final int IP_TOS = 1;
+    public static final int IP_MULTICAST_IF = 32;
+    public static final int IP_MULTICAST_TTL = 33;
+    public static final int IP_MULTICAST_LOOP = 34;
+    public static final int IPV6_V6ONLY = 26;
+    public static final int IPV6_TCLASS = 67;
+    public static final int IPV6_MULTICAST_IF = 17;
+    public static final int IPV6_MULTICAST_HOPS = 18;
+    public static final int IPV6_MULTICAST_LOOP = 19;
+
+    public static final int TCP_NODELAY = 1;
+    public static final int TCP_KEEPIDLE = 4;
+    public static final int TCP_KEEPINTVL = 5;
+    public static final int TCP_KEEPCNT = 6;
+    public static final int TCP_QUICKACK = 12;
+
+    public static final int SHUT_RD = 0;
+    public static final int SHUT_WR = 1;
+    public static final int SHUT_RDWR = 2;
+
+    public static final int MSG_OOB = 1;
+    public static final int MSG_PEEK = 2;
+    public static final int MSG_TRUNC = 0x20;
+    public static final int MSG_DONTWAIT = 0x40;
+    public static final int MSG_NOSIGNAL = 0x4000;
+
+    public static final int POLLIN = 0x001;
+    public static final int POLLPRI = 0x002;
+    public static final int POLLOUT = 0x004;
+    public static final int POLLERR = 0x008;
+    public static final int POLLHUP = 0x010;
+    public static final int POLLNVAL = 0x020;
+
+    public static final int EPOLLIN = 0x001;
+    public static final int EPOLLOUT = 0x004;
+    public static final int EPOLLERR = 0x008;
+    public static final int EPOLLHUP = 0x010;
+    public static final int EPOLLRDHUP = 0x2000;
+    public static final int EPOLL_CTL_ADD = 1;
+    public static final int EPOLL_CTL_DEL = 2;
+    public static final int EPOLL_CTL_MOD = 3;
+    public static final int EPOLL_CLOEXEC = O_CLOEXEC;
+
+    public static final int EFD_CLOEXEC = O_CLOEXEC;
+    public static final int EFD_NONBLOCK = O_NONBLOCK;
+
+    public static final int FIONREAD = 0x541B;
+
+    /** struct epoll_event is packed on x86-64 only. */
+    public static final boolean EPOLL_PACKED = "amd64".equals(System.getProperty("os.arch"))
+            || "x86_64".equals(System.getProperty("os.arch"));
+    public static final int EPOLL_EVENT_SIZE = EPOLL_PACKED ? 12 : 16;
+    public static final int EPOLL_DATA_OFFSET = EPOLL_PACKED ? 4 : 8;
+}

@@ -1,0 +1,119 @@
+package io.spool.sys;
+
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+
+/**
+ * struct sockaddr_in / sockaddr_in6 in native memory, by manual layout:
+ * family (host order u16), port (network order u16), then for IPv4 the
+ * address, for IPv6 flowinfo, the address and scope_id. One per thread,
+ * with room for a socklen_t behind it.
+ */
+public final class SockAddr {
+    public static final int SIZE = 128;
+    private static final int LEN_OFFSET = SIZE;
+
+    private final ByteBuffer buf = Memory.allocate(SIZE + 8);
+    private final long address = Memory.address(buf);
+
+    private static final ThreadLocal<SockAddr> LOCAL = ThreadLocal.withInitial(SockAddr::new);
+
+    /** This thread's sockaddr scratch space. */
+    public static SockAddr local() {
+        return LOCAL.get();
+    }
+
+    public long address() {
+        return address;
+    }
+
+    /** Address of a socklen_t holding SIZE, for accept/getsockname/recvfrom. */
+    public long lenAddress() {
+        buf.putInt(LEN_OFFSET, SIZE);
+        return address + LEN_OFFSET;
+    }
+
+    /**
+     * Writes isa for a socket of the given family; an IPv4 address on an
+     * AF_INET6 socket becomes IPv4-mapped. Returns the length.
+     */
+    public int encode(int family, InetAddress ia, int port) {
+        for (int i = 0; i < 28; i++) {
+            buf.put(i, (byte) 0);
+        }
+        if (family == Linux.AF_INET) {
+            buf.putShort(0, (short) Linux.AF_INET);
+            putPort(port);
+            byte[] a = ia.getAddress();
+            for (int i = 0; i < 4; i++) {
+                buf.put(4 + i, a[i]);
+            }
+            return 16;
+        }
+        buf.putShort(0, (short) Linux.AF_INET6);
+        putPort(port);
+        byte[] a = ia.getAddress();
+        if (a.length == 4 && ia.isAnyLocalAddress()) {
+            // the JDK binds the IPv4 wildcard on a dual-stack socket as ::
+            return 28;
+        } else if (a.length == 4) {
+            buf.put(18, (byte) 0xff);
+            buf.put(19, (byte) 0xff);
+            for (int i = 0; i < 4; i++) {
+                buf.put(20 + i, a[i]);
+            }
+        } else {
+            for (int i = 0; i < 16; i++) {
+                buf.put(8 + i, a[i]);
+            }
+            if (ia instanceof Inet6Address) {
+                buf.putInt(24, ((Inet6Address) ia).getScopeId());
+            }
+        }
+        return 28;
+    }
+
+    private void putPort(int port) {
+        buf.put(2, (byte) (port >> 8));
+        buf.put(3, (byte) port);
+    }
+
+    /** Reads the address written by the kernel; IPv4-mapped IPv6 comes back as IPv4. */
+    public InetSocketAddress decode() {
+        int family = buf.getShort(0);
+        int port = ((buf.get(2) & 0xff) << 8) | (buf.get(3) & 0xff);
+        try {
+            if (family == Linux.AF_INET) {
+                byte[] a = new byte[4];
+                for (int i = 0; i < 4; i++) {
+                    a[i] = buf.get(4 + i);
+                }
+                return new InetSocketAddress(InetAddress.getByAddress(a), port);
+            }
+            if (family == Linux.AF_INET6) {
+                byte[] a = new byte[16];
+                for (int i = 0; i < 16; i++) {
+                    a[i] = buf.get(8 + i);
+                }
+                int scope = buf.getInt(24);
+                InetAddress ia = InetAddress.getByAddress(a); // mapped → Inet4Address
+                if (ia instanceof Inet6Address && scope != 0) {
+                    ia = Inet6Address.getByAddress(null, a, scope);
+                }
+                return new InetSocketAddress(ia, port);
+            }
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+        return null;
+    }
+
+    /** The family a Java address needs on a socket of family {@code socketFamily}. */
+    public static boolean fits(int socketFamily, InetAddress ia) {
+        return socketFamily == Linux.AF_INET6 || ia instanceof Inet4Address;
+    }
+}

@@ -1,0 +1,279 @@
+package io.spool.sys;
+
+import static io.spool.sys.Native.C;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+
+/**
+ * Socket system calls. Every descriptor is created non-blocking and
+ * close-on-exec: blocking channel operations wait in poll(2) instead, so
+ * that a close or an interrupt can wake them (see io.spool.channels).
+ */
+public final class Sockets {
+    private static final ThreadLocal<ByteBuffer> OPT =
+            ThreadLocal.withInitial(() -> Memory.allocate(16));
+
+    private Sockets() {
+    }
+
+    /** A new non-blocking socket; AF_INET6 ones are dual-stack, as the JDK's. */
+    public static int socket(int family, int type) throws IOException {
+        Counters.call();
+        int fd = C.socket(family, type | Linux.SOCK_NONBLOCK | Linux.SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            throw NativeErrors.socket(Native.errno());
+        }
+        if (family == Linux.AF_INET6) {
+            try {
+                setInt(fd, Linux.IPPROTO_IPV6, Linux.IPV6_V6ONLY, 0);
+            } catch (IOException e) {
+                IO.closeQuietly(fd);
+                throw e;
+            }
+        }
+        return fd;
+    }
+
+    public static void bind(int fd, int family, InetAddress ia, int port) throws IOException {
+        SockAddr sa = SockAddr.local();
+        int len = sa.encode(family, ia, port);
+        Counters.call();
+        if (C.bind(fd, sa.address(), len) < 0) {
+            throw NativeErrors.socket(Native.errno());
+        }
+    }
+
+    public static void listen(int fd, int backlog) throws IOException {
+        Counters.call();
+        if (C.listen(fd, backlog) < 0) {
+            throw NativeErrors.socket(Native.errno());
+        }
+    }
+
+    /**
+     * accept4(2) with SOCK_NONBLOCK | SOCK_CLOEXEC. Returns the new fd (its
+     * peer is then in {@link SockAddr#local()}) or {@link IO#UNAVAILABLE}.
+     * ECONNABORTED is retried, as the JDK does.
+     */
+    public static int accept(int fd) throws IOException {
+        SockAddr sa = SockAddr.local();
+        for (;;) {
+            Counters.call();
+            int nfd = C.accept4(fd, sa.address(), sa.lenAddress(),
+                    Linux.SOCK_NONBLOCK | Linux.SOCK_CLOEXEC);
+            if (nfd >= 0) {
+                Counters.ACCEPTS.increment();
+                return nfd;
+            }
+            int e = Native.errno();
+            if (e == Errno.EINTR || e == Errno.ECONNABORTED) {
+                continue;
+            }
+            if (e == Errno.EAGAIN || e == Errno.EWOULDBLOCK) {
+                return IO.UNAVAILABLE;
+            }
+            throw NativeErrors.io(e);
+        }
+    }
+
+    /** connect(2): 1 when connected, {@link IO#UNAVAILABLE} when in progress. */
+    public static int connect(int fd, int family, InetAddress ia, int port) throws IOException {
+        SockAddr sa = SockAddr.local();
+        int len = sa.encode(family, ia, port);
+        for (;;) {
+            Counters.call();
+            if (C.connect(fd, sa.address(), len) == 0) {
+                return 1;
+            }
+            int e = Native.errno();
+            if (e == Errno.EINPROGRESS) {
+                return IO.UNAVAILABLE;
+            }
+            if (e == Errno.EINTR) {
+                // the connection continues in the background
+                return IO.UNAVAILABLE;
+            }
+            throw NativeErrors.socket(e);
+        }
+    }
+
+    /**
+     * Whether a pending connect finished; throws its error if it failed
+     * (the JDK's Net.pollConnectNow).
+     */
+    public static boolean pollConnect(int fd) throws IOException {
+        int rev = IO.poll(fd, Linux.POLLOUT, -1, 0);
+        if (rev == 0) {
+            return false;
+        }
+        int err = getInt(fd, Linux.SOL_SOCKET, Linux.SO_ERROR);
+        if (err != 0) {
+            throw NativeErrors.socket(err);
+        }
+        return true;
+    }
+
+    public static InetSocketAddress localAddress(int fd) throws IOException {
+        SockAddr sa = SockAddr.local();
+        Counters.call();
+        if (C.getsockname(fd, sa.address(), sa.lenAddress()) < 0) {
+            throw NativeErrors.socket(Native.errno());
+        }
+        return sa.decode();
+    }
+
+    /** The peer's address, or null when not connected. */
+    public static InetSocketAddress remoteAddress(int fd) throws IOException {
+        SockAddr sa = SockAddr.local();
+        Counters.call();
+        if (C.getpeername(fd, sa.address(), sa.lenAddress()) < 0) {
+            int e = Native.errno();
+            if (e == Errno.ENOTCONN) {
+                return null;
+            }
+            throw NativeErrors.socket(e);
+        }
+        return sa.decode();
+    }
+
+    /** shutdown(2); ENOTCONN is ignored, as the JDK does. */
+    public static void shutdown(int fd, int how) throws IOException {
+        Counters.call();
+        if (C.shutdown(fd, how) < 0) {
+            int e = Native.errno();
+            if (e != Errno.ENOTCONN) {
+                throw NativeErrors.socket(e);
+            }
+        }
+    }
+
+    public static void setInt(int fd, int level, int name, int value) throws IOException {
+        ByteBuffer b = OPT.get();
+        b.putInt(0, value);
+        Counters.call();
+        if (C.setsockopt(fd, level, name, Memory.address(b), 4) < 0) {
+            throw NativeErrors.socket(Native.errno());
+        }
+    }
+
+    public static int getInt(int fd, int level, int name) throws IOException {
+        ByteBuffer b = OPT.get();
+        b.putInt(0, 0);
+        b.putInt(8, 4);
+        long a = Memory.address(b);
+        Counters.call();
+        if (C.getsockopt(fd, level, name, a, a + 8) < 0) {
+            throw NativeErrors.socket(Native.errno());
+        }
+        return b.getInt(0);
+    }
+
+    /** SO_LINGER as the JDK reports it: -1 when off, else the seconds. */
+    public static int getLinger(int fd) throws IOException {
+        ByteBuffer b = OPT.get();
+        b.putLong(0, 0);
+        b.putInt(8, 8);
+        long a = Memory.address(b);
+        Counters.call();
+        if (C.getsockopt(fd, Linux.SOL_SOCKET, Linux.SO_LINGER, a, a + 8) < 0) {
+            throw NativeErrors.socket(Native.errno());
+        }
+        return b.getInt(0) == 0 ? -1 : b.getInt(4);
+    }
+
+    /** SO_LINGER: a negative value turns it off. */
+    public static void setLinger(int fd, int seconds) throws IOException {
+        ByteBuffer b = OPT.get();
+        b.putInt(0, seconds >= 0 ? 1 : 0);
+        b.putInt(4, Math.max(seconds, 0));
+        Counters.call();
+        if (C.setsockopt(fd, Linux.SOL_SOCKET, Linux.SO_LINGER, Memory.address(b), 8) < 0) {
+            throw NativeErrors.socket(Native.errno());
+        }
+    }
+
+    /** Bytes waiting in the receive queue (FIONREAD). */
+    public static int available(int fd) throws IOException {
+        ByteBuffer b = OPT.get();
+        b.putInt(0, 0);
+        int r = IO.ioctl(fd, Linux.FIONREAD, Memory.address(b));
+        if (r < 0) {
+            throw NativeErrors.io(-r);
+        }
+        return b.getInt(0);
+    }
+
+    /** send(2) of one byte of urgent data. */
+    public static int sendOOB(int fd, byte data) throws IOException {
+        ByteBuffer b = OPT.get();
+        b.put(0, data);
+        for (;;) {
+            Counters.call();
+            long n = C.sendto(fd, Memory.address(b), 1, Linux.MSG_OOB, 0, 0);
+            if (n >= 0) {
+                return (int) n;
+            }
+            int e = Native.errno();
+            if (e == Errno.EINTR) {
+                continue;
+            }
+            if (e == Errno.EAGAIN) {
+                return IO.UNAVAILABLE;
+            }
+            throw NativeErrors.socket(e);
+        }
+    }
+
+    /**
+     * recvfrom(2) of one datagram into native memory; the sender is then in
+     * {@link SockAddr#local()}. Returns the size or {@link IO#UNAVAILABLE}.
+     */
+    public static int receive(int fd, long address, int len, boolean connected) throws IOException {
+        SockAddr sa = SockAddr.local();
+        for (;;) {
+            Counters.call();
+            long n = C.recvfrom(fd, address, len, 0, sa.address(), sa.lenAddress());
+            if (n >= 0) {
+                Counters.BYTES_READ.add(n);
+                return (int) n;
+            }
+            int e = Native.errno();
+            if (e == Errno.EINTR) {
+                continue;
+            }
+            if (e == Errno.EAGAIN) {
+                return IO.UNAVAILABLE;
+            }
+            if (e == Errno.ECONNREFUSED && !connected) {
+                continue; // ICMP error of an earlier send: the JDK ignores it here
+            }
+            throw NativeErrors.datagram(e);
+        }
+    }
+
+    /** sendto(2) of one datagram; returns the size or {@link IO#UNAVAILABLE}. */
+    public static int send(int fd, long address, int len, int family, InetAddress ia, int port)
+            throws IOException {
+        SockAddr sa = SockAddr.local();
+        int alen = ia == null ? 0 : sa.encode(family, ia, port);
+        for (;;) {
+            Counters.call();
+            long n = C.sendto(fd, address, len, 0, ia == null ? 0 : sa.address(), alen);
+            if (n >= 0) {
+                Counters.BYTES_WRITTEN.add(n);
+                return (int) n;
+            }
+            int e = Native.errno();
+            if (e == Errno.EINTR) {
+                continue;
+            }
+            if (e == Errno.EAGAIN) {
+                return IO.UNAVAILABLE;
+            }
+            throw NativeErrors.datagram(e);
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package io.spool.backend;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.mockito.Mockito;
+
+class BackendSelectionTest {
+    @Test
+    void epollOnRequest() throws IOException {
+        assertEquals("epoll", BackendSelection.select("epoll").name());
+    }
+
+    @Test
+    void autoFallsBackToEpoll() throws IOException {
+        assertEquals("epoll", BackendSelection.select(null).name());
+        assertEquals("epoll", BackendSelection.select("auto").name());
+    }
+
+    @Test
+    void explicitSpoolFailsClearly() {
+        IOException e = assertThrows(IOException.class, () -> BackendSelection.select("spool"));
+        assertTrue(e.getMessage().contains("spool.backend=spool"), e.getMessage());
+        if (!Files.exists(Path.of("/dev/spool"))) {
+            assertTrue(e.getMessage().contains("/dev/spool"), e.getMessage());
+        }
+    }
+
+    @Test
+    void badValueFails() {
+        IOException e = assertThrows(IOException.class, () -> BackendSelection.select("kqueue"));
+        assertTrue(e.getMessage().contains("kqueue"), e.getMessage());
+    }
+
+    @Test
+    void epollPollerReportsReadinessAndWakeups() throws IOException {
+        try (Poller p = new EpollBackend().openPoller()) {
+            Poller.Sink sink = Mockito.mock(Poller.Sink.class);
+            assertEquals(0, p.poll(0, sink));
+            p.wakeup();
+            assertEquals(0, p.poll(1000, sink));
+            assertTrue(p.woken());
+            int[] fds = io.spool.sys.IO.pipe();
+            try {
+                p.register(fds[1], io.spool.sys.Linux.POLLOUT, 0, 77);
+                assertEquals(1, p.poll(1000, sink));
+                Mockito.verify(sink).ready(77L, io.spool.sys.Linux.POLLOUT);
+                p.unregister(fds[1]);
+                assertEquals(0, p.poll(0, sink));
+            } finally {
+                io.spool.sys.IO.closeQuietly(fds[0]);
+                io.spool.sys.IO.closeQuietly(fds[1]);
+            }
+        }
+    }
+}

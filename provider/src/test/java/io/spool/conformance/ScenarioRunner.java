@@ -1,0 +1,51 @@
+package io.spool.conformance;
+
+import java.nio.channels.spi.SelectorProvider;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs scenarios in this JVM and prints their transcripts:
+ * "=== name" then one line per observation. Each scenario gets its own
+ * thread and a time limit, so one hang cannot hide the others.
+ */
+public final class ScenarioRunner {
+    public static void main(String[] args) throws Exception {
+        System.out.println("provider " + SelectorProvider.provider().getClass().getName());
+        Map<String, Scenarios.Scenario> all = Scenarios.all();
+        List<String> names = args.length == 0 ? List.copyOf(all.keySet()) : List.of(args);
+        for (String name : names) {
+            Transcript t = new Transcript();
+            ExecutorService ex = Executors.newSingleThreadExecutor(r -> {
+                Thread th = new Thread(r, "scenario-" + name);
+                th.setDaemon(true);
+                return th;
+            });
+            Future<?> f = ex.submit(() -> {
+                try {
+                    all.get(name).run(t);
+                } catch (Throwable e) {
+                    t.log("scenario threw " + Transcript.exception(e));
+                }
+                return null;
+            });
+            try {
+                f.get(20, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                t.log("TIMEOUT");
+            }
+            ex.shutdownNow();
+            System.out.println("=== " + name);
+            for (String line : t.lines()) {
+                System.out.println(line.replace('\n', ' '));
+            }
+        }
+        System.out.println("=== END");
+        System.out.flush();
+        System.exit(0);
+    }
+}
