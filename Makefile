@@ -12,7 +12,7 @@ BUILD := $(CURDIR)/build
 # Deferred (=): evaluated after `setup` may have installed the kernel.
 KVER = $(shell $(CURDIR)/kmod/vm/kver)
 VM := $(CURDIR)/kmod/vm/run
-MVN := mvn -B -q -f $(CURDIR)/pom.xml
+MVN := mvn -B -q -Dstyle.color=never -f $(CURDIR)/pom.xml
 
 # The parts of `make check`, run in this order by scripts/check.sh.
 # Later: check-provider (the spool backend in the VM) and compat.
@@ -44,7 +44,7 @@ check-build: setup
 # backend, each conformance scenario on the JDK's provider and on SPOOL.
 check-provider-host: setup
 	@$(MVN) verify; rc=$$?; \
-	scripts/junit-summary.sh provider/target/surefire-reports || rc=1; \
+	echo; scripts/junit-summary.sh provider/target/surefire-reports || rc=1; \
 	exit $$rc
 
 # The module is built with statistics so the VM can check its gauges; a
