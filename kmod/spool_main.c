@@ -19,6 +19,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/hrtimer.h>
+#include <linux/llist.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -29,6 +30,7 @@
 #include <linux/slab.h>
 #include <linux/socket.h>
 #include <linux/uio.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <net/sock.h>
 
@@ -119,10 +121,18 @@ struct spool_item {
 	int fd;				/* the number it was registered under */
 	__u32 events;			/* interest; 0 once a one-shot fired */
 	__u32 flags;			/* SPOOL_F_* */
+	/*
+	 * A send on this fd came back short: report SPOOL_OUT once, whatever
+	 * the interest, so that a cycle that sent and then sleeps wakes to
+	 * send the rest.  Set and cleared under pool->mtx; read by the
+	 * callback with READ_ONCE().
+	 */
+	bool out_once;
 	__u64 cookie;
 	struct list_head rdlink;	/* on pool->rdllist; see pool->lock */
 	struct spool_pwq *pwqs;		/* this item's wait-queue entries */
 	int pwq_err;			/* -ENOMEM if an entry could not be added */
+	struct llist_node release;	/* on spool_release_list once detached */
 };
 
 /* One accepted connection not yet given its fd. */
@@ -185,6 +195,13 @@ static void spool_wake_waiters(struct spool_pool *pool)
 		wake_up_poll(&pool->wq, EPOLLIN | EPOLLRDNORM);
 }
 
+/* What the item is to be told of: its interest, and a pending short send. */
+static __u32 spool_interest(struct spool_item *item)
+{
+	return READ_ONCE(item->events) |
+	       (READ_ONCE(item->out_once) ? EPOLLOUT : 0);
+}
+
 /* Called with the file's wait-queue lock held, possibly in softirq. */
 static int spool_wake_cb(struct wait_queue_entry *wait, unsigned int mode,
 			 int sync, void *key)
@@ -193,7 +210,7 @@ static int spool_wake_cb(struct wait_queue_entry *wait, unsigned int mode,
 	struct spool_item *item = pwq->item;
 	struct spool_pool *pool = item->pool;
 	__poll_t pollflags = key_to_poll(key);
-	__u32 interest = READ_ONCE(item->events);
+	__u32 interest = spool_interest(item);
 	unsigned long flags;
 
 	if (!interest)
@@ -302,7 +319,8 @@ static bool spool_item_stale(struct spool_item *item)
 	return stale;
 }
 
-static void spool_item_remove(struct spool_pool *pool, struct spool_item *item)
+/* Takes the item out of the pool; no callback runs for it afterwards. */
+static void spool_item_detach(struct spool_pool *pool, struct spool_item *item)
 {
 	lockdep_assert_held(&pool->mtx);
 
@@ -315,15 +333,63 @@ static void spool_item_remove(struct spool_pool *pool, struct spool_item *item)
 	xa_erase(&pool->items, item->fd);
 	pool->nr_items--;
 	spool_stat_add(SPOOL_STAT_FILES, -1);
+}
+
+static void spool_item_remove(struct spool_pool *pool, struct spool_item *item)
+{
+	spool_item_detach(pool, item);
 	fput(item->file);
 	kmem_cache_free(spool_item_cache, item);
 }
+
+/*
+ * Items whose fd the owner closed.  Ours is then likely the last reference
+ * to the file, and an fput() from the owner's task would be deferred until
+ * it returns to user space, which a wait or cycle that goes on to sleep
+ * does not do: the socket would stay open and its peer would see no FIN.
+ * A worker drops them instead; fput() from a kernel thread releases the
+ * file within a jiffy.
+ */
+static LLIST_HEAD(spool_release_list);
+
+static void spool_release_fn(struct work_struct *work)
+{
+	struct llist_node *list = llist_del_all(&spool_release_list);
+	struct spool_item *item, *next;
+
+	llist_for_each_entry_safe(item, next, list, release) {
+		fput(item->file);
+		kmem_cache_free(spool_item_cache, item);
+	}
+}
+
+static DECLARE_WORK(spool_release_work, spool_release_fn);
 
 static void spool_drop_stale(struct spool_pool *pool, struct spool_item *item)
 {
 	spool_dbg("fd %d closed while registered: dropped\n", item->fd);
 	spool_stat_add(SPOOL_STAT_STALE_DROPPED, 1);
-	spool_item_remove(pool, item);
+	spool_item_detach(pool, item);
+	if (llist_add(&item->release, &spool_release_list))
+		schedule_work(&spool_release_work);
+}
+
+/*
+ * A send on sock came back short: have the registration of fd, if it is
+ * this socket's, report SPOOL_OUT once when there is room again.
+ */
+static void spool_arm_out(struct spool_pool *pool, int fd, struct file *file)
+{
+	struct spool_item *item;
+
+	mutex_lock(&pool->mtx);
+	item = xa_load(&pool->items, fd);
+	if (item && item->file == file) {
+		WRITE_ONCE(item->out_once, true);
+		if (vfs_poll(file, NULL) & EPOLLOUT)
+			spool_mark_ready(pool, item);
+	}
+	mutex_unlock(&pool->mtx);
 }
 
 /* Checks up to budget registrations, round robin, for a closed fd. */
@@ -620,7 +686,8 @@ static int spool_sock_io(struct socket *sock, void __user *buf, u32 len,
 }
 
 /* Does one descriptor of a bulk read or write; returns its result. */
-static int spool_iov_do(const struct spool_iov *iov, bool send)
+static int spool_iov_do(struct spool_pool *pool, const struct spool_iov *iov,
+			bool send)
 {
 	struct socket *sock;
 	int ret;
@@ -630,11 +697,14 @@ static int spool_iov_do(const struct spool_iov *iov, bool send)
 	sock = sockfd_lookup(iov->fd, &ret);
 	if (!sock)
 		return ret;
-	if (sock->type != SOCK_STREAM)
+	if (sock->type != SOCK_STREAM) {
 		ret = -EOPNOTSUPP;
-	else
+	} else {
 		ret = spool_sock_io(sock, u64_to_user_ptr(iov->buf), iov->len,
 				    send);
+		if (send && (ret == -EAGAIN || (ret >= 0 && ret < iov->len)))
+			spool_arm_out(pool, iov->fd, sock->file);
+	}
 	sockfd_put(sock);
 	return ret;
 }
@@ -644,7 +714,8 @@ static int spool_iov_do(const struct spool_iov *iov, bool send)
  * Each descriptor is copied in once, so a concurrent change of the array
  * by user space cannot make the kernel act on a value it did not check.
  */
-static int spool_iov_batch(struct spool_iov __user *uiov, u32 n, bool send)
+static int spool_iov_batch(struct spool_pool *pool,
+			   struct spool_iov __user *uiov, u32 n, bool send)
 {
 	struct spool_iov iov;
 	u32 i;
@@ -652,7 +723,7 @@ static int spool_iov_batch(struct spool_iov __user *uiov, u32 n, bool send)
 	for (i = 0; i < n; i++) {
 		if (copy_from_user(&iov, &uiov[i], sizeof(iov)))
 			return -EFAULT;
-		iov.result = spool_iov_do(&iov, send);
+		iov.result = spool_iov_do(pool, &iov, send);
 		iov.flags = (!send && iov.result == 0) ? SPOOL_IOV_EOF : 0;
 		if (put_user(iov.result, &uiov[i].result) ||
 		    put_user(iov.flags, &uiov[i].flags))
@@ -676,7 +747,7 @@ static ssize_t spool_bulk(struct file *file, char __user *buf, size_t count,
 	    n > READ_ONCE(max_batch))
 		return -EINVAL;
 	spool_stat_add(send ? SPOOL_STAT_WRITE_ITEMS : SPOOL_STAT_READ_ITEMS, n);
-	ret = spool_iov_batch((struct spool_iov __user *)buf, n, send);
+	ret = spool_iov_batch(pool, (struct spool_iov __user *)buf, n, send);
 	return ret ? ret : count;
 }
 
@@ -999,13 +1070,15 @@ static unsigned int spool_collect(struct spool_pool *pool, unsigned int max,
 			spool_drop_stale(pool, item);
 			continue;
 		}
-		interest = item->events;
+		interest = spool_interest(item);
 		if (!interest)
 			continue;
 		revents = vfs_poll(item->file, NULL) &
 			  (interest | SPOOL_ALWAYS) & SPOOL_EVENTS;
 		if (!revents)
 			continue;
+		if (revents & EPOLLOUT)
+			WRITE_ONCE(item->out_once, false);
 
 		if (item->flags & SPOOL_F_ONESHOT)
 			WRITE_ONCE(item->events, 0);
@@ -1204,7 +1277,8 @@ static int spool_ioc_cycle(struct spool_pool *pool, void __user *argp)
 	}
 	if (c.nr_send) {
 		spool_stat_add(SPOOL_STAT_CYCLE_SENDS, c.nr_send);
-		ret = spool_iov_batch(u64_to_user_ptr(c.send), c.nr_send, true);
+		ret = spool_iov_batch(pool, u64_to_user_ptr(c.send), c.nr_send,
+				      true);
 		if (ret)
 			return ret;
 	}
@@ -1248,7 +1322,7 @@ static int spool_ioc_version(void __user *argp)
 		.features = SPOOL_FEAT_WAIT | SPOOL_FEAT_ACCEPT |
 			    SPOOL_FEAT_BULK_IO | SPOOL_FEAT_CYCLE |
 			    SPOOL_FEAT_WAKE | SPOOL_FEAT_ONESHOT |
-			    SPOOL_FEAT_CYCLE_CTL |
+			    SPOOL_FEAT_CYCLE_CTL | SPOOL_FEAT_SEND_OUT |
 			    (SPOOL_HAVE_STATS ? SPOOL_FEAT_STATS : 0),
 		.max_files = READ_ONCE(max_files),
 		.max_batch = READ_ONCE(max_batch),
@@ -1320,7 +1394,7 @@ static __poll_t spool_poll(struct file *file, poll_table *wait)
 		list_del_init(&item->rdlink);
 		spin_unlock_irq(&pool->lock);
 		/* One that is not ready stays off: its wake-up re-adds it. */
-		interest = item->events;
+		interest = spool_interest(item);
 		if (interest && (vfs_poll(item->file, NULL) &
 				 (interest | SPOOL_ALWAYS))) {
 			spool_rdl_add(pool, item);
@@ -1428,6 +1502,8 @@ out:
 static void __exit spool_exit(void)
 {
 	misc_deregister(&spool_misc);
+	/* Pools are gone (each held the module); their stale items may not be. */
+	flush_work(&spool_release_work);
 	spool_stat_exit();
 	kmem_cache_destroy(spool_pwq_cache);
 	kmem_cache_destroy(spool_item_cache);

@@ -39,7 +39,8 @@
  * Such a registration is "stale": its fd no longer names the registered
  * file in the owner's fd table.  A stale registration never reports an
  * event, never receives and never accepts.  It is dropped, with its file
- * reference, by the first of:
+ * reference (released at once, even while the wait goes on sleeping), by
+ * the first of:
  *  - a wait or cycle that finds it ready;
  *  - the sweep every wait and cycle makes over up to spool.sweep_batch
  *    registrations (module parameter), and the full sweep a sleeping wait
@@ -70,6 +71,7 @@
 #define SPOOL_FEAT_ONESHOT	(1ULL << 5)
 #define SPOOL_FEAT_STATS	(1ULL << 6)	/* /proc/spool-stat exists */
 #define SPOOL_FEAT_CYCLE_CTL	(1ULL << 7)	/* struct spool_cycle.ctl */
+#define SPOOL_FEAT_SEND_OUT	(1ULL << 8)	/* a short send arms SPOOL_OUT */
 
 /*
  * Event bits: the values of EPOLLIN and friends, so that user space can
@@ -256,6 +258,12 @@ struct spool_accept {
  *		above INT_MAX, or flags set on input), -EFAULT (bad buf), ...
  * Descriptors are independent: one failing does not stop the others.
  * The fds do not have to be registered in the pool.
+ *
+ * A short send (result below len, or -EAGAIN) on an fd that is registered
+ * in the pool arms a one-time SPOOL_OUT for that registration: the pool
+ * reports SPOOL_OUT for it once the socket has room again, even when
+ * SPOOL_OUT is not in its interest.  So a cycle that sends and then sleeps
+ * wakes up to send the rest; it needs no change of interest.
  * read() and write() return count once every descriptor has its result.
  *
  * Errors of read()/write() themselves:
