@@ -20,6 +20,7 @@
 #include <linux/fs.h>
 #include <linux/hrtimer.h>
 #include <linux/llist.h>
+#include <linux/magic.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -308,6 +309,18 @@ static bool spool_is_pool(struct file *file)
 	return file->f_op == &spool_fops;
 }
 
+/*
+ * An epoll file may hold this pool, so holding it in turn could close a
+ * loop that epoll's own loop check cannot see through the pool: the poll
+ * and wake-up paths would recurse.  eventpoll_fops is not exported; an
+ * epoll file is the anonymous inode named "[eventpoll]".
+ */
+static bool spool_is_epoll(struct file *file)
+{
+	return file_inode(file)->i_sb->s_magic == ANON_INODE_FS_MAGIC &&
+	       !strcmp(file->f_path.dentry->d_name.name, "[eventpoll]");
+}
+
 /* True when the caller's fd no longer names the registered file. */
 static bool spool_item_stale(struct spool_item *item)
 {
@@ -435,7 +448,7 @@ static int spool_check_file(struct file *file, __u32 flags)
 {
 	struct socket *sock;
 
-	if (spool_is_pool(file))
+	if (spool_is_pool(file) || spool_is_epoll(file))
 		return -EINVAL;
 	if (!file_can_poll(file))
 		return -EPERM;
@@ -1223,6 +1236,9 @@ static int spool_ioc_wait(struct spool_pool *pool, void __user *argp)
 	if (w.reserved || !w.max_events || w.max_events > READ_ONCE(max_batch) ||
 	    w.timeout_ms < -1)
 		return -EINVAL;
+	/* Fail before anything is collected (and one-shots disarmed). */
+	if (put_user(0, &uw->flags))
+		return -EFAULT;
 
 	n = spool_wait_events(pool, w.max_events, w.timeout_ms, NULL, &woken);
 	if (n < 0)
@@ -1286,10 +1302,14 @@ static int spool_ioc_cycle(struct spool_pool *pool, void __user *argp)
 	n = spool_wait_events(pool, c.max_events, c.timeout_ms, &cc, &woken);
 	if (n < 0)
 		return n;
+	/* Everything reaches user space before any accepted fd is installed. */
 	if (copy_to_user(u64_to_user_ptr(c.events), pool->evbuf,
 			 n * sizeof(*pool->evbuf)) ||
 	    copy_to_user(u64_to_user_ptr(c.conns), pool->conbuf,
-			 cc.nr_conns * sizeof(*pool->conbuf))) {
+			 cc.nr_conns * sizeof(*pool->conbuf)) ||
+	    put_user(cc.nr_conns, &uc->nr_conns) ||
+	    put_user(cc.arena_used, &uc->arena_used) ||
+	    put_user(woken ? SPOOL_WAIT_WOKEN : 0, &uc->flags)) {
 		spool_accept_commit(pool, cc.nr_conns, false);
 		mutex_unlock(&pool->mtx);
 		return -EFAULT;
@@ -1298,10 +1318,6 @@ static int spool_ioc_cycle(struct spool_pool *pool, void __user *argp)
 	mutex_unlock(&pool->mtx);
 
 	spool_stat_add(SPOOL_STAT_CYCLE_EVENTS, n);
-	if (put_user(cc.nr_conns, &uc->nr_conns) ||
-	    put_user(cc.arena_used, &uc->arena_used) ||
-	    put_user(woken ? SPOOL_WAIT_WOKEN : 0, &uc->flags))
-		return -EFAULT;
 	return n;
 }
 
@@ -1382,7 +1398,14 @@ static __poll_t spool_poll(struct file *file, poll_table *wait)
 	if (list_empty_careful(&pool->rdllist))
 		return 0;
 
-	mutex_lock(&pool->mtx);
+	/*
+	 * Busy: an operation is re-polling the items anyway.  Say "maybe
+	 * ready", which poll allows, rather than wait: this also keeps any
+	 * unforeseen path that polls the pool from within its own operation
+	 * from deadlocking.
+	 */
+	if (!mutex_trylock(&pool->mtx))
+		return EPOLLIN | EPOLLRDNORM;
 	spin_lock_irq(&pool->lock);
 	list_splice_init(&pool->rdllist, &txlist);
 	spin_unlock_irq(&pool->lock);

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <sys/mman.h>
 
 #define CYC_MAX		64
 #define CYC_ARENA	16384
@@ -1212,4 +1213,38 @@ TEST(cycle_conns_efault)
 TEST(cycle_accept_events_efault)
 {
 	cycle_accept_copy_efault(1);
+}
+
+/*
+ * The cycle struct itself read-only: the module reads it, accepts, and
+ * then cannot write nr_conns back.  The call fails with EFAULT and no
+ * accepted fd may be left installed: the connection is closed.
+ */
+TEST(cycle_readonly_struct_closes_conns)
+{
+	int pool = pool_open(), port, lfd = tcp_listen(AF_INET, 8, &port);
+	int cli = tcp_connect(AF_INET, port), probe;
+	struct spool_event ev[2];
+	struct spool_conn conns[2];
+	struct spool_cycle *c;
+
+	ASSERT_EQ(spool_reg(pool, lfd, SPOOL_IN, SPOOL_F_ACCEPT, 1), 0);
+	wait_backlog(lfd, 1);
+	c = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(c != MAP_FAILED);
+	*c = (struct spool_cycle){
+		.events = U64(ev), .max_events = 2,
+		.conns = U64(conns), .max_conns = 2, .timeout_ms = 1000,
+	};
+	ASSERT_EQ(mprotect(c, 4096, PROT_READ), 0);
+	probe = next_fd();	/* the number an installed fd would take */
+	close(probe);
+	EXPECT_ERRNO(ioctl(pool, SPOOL_IOC_CYCLE, c), EFAULT);
+	EXPECT_EQ(next_fd(), probe);	/* nothing was installed there */
+	EXPECT_TRUE(peer_closed(cli, 2000));
+	munmap(c, 4096);
+	close(cli);
+	close(lfd);
+	close(pool);
 }

@@ -7,6 +7,7 @@
 #define HARNESS_MAIN
 #include "spool_util.h"
 
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 
@@ -421,6 +422,38 @@ TEST(register_other_pool_einval)
 	EXPECT_ERRNO(spool_reg(pool, other, SPOOL_IN, 0, 0), EINVAL);
 	EXPECT_ERRNO(spool_reg(other, pool, SPOOL_IN, 0, 0), EINVAL);
 	close(other);
+	close(pool);
+}
+
+/* An epoll file could hold the pool: registering it could close a loop. */
+TEST(register_epoll_einval)
+{
+	int pool = pool_open(), ep = epoll_create1(EPOLL_CLOEXEC), efd;
+	struct epoll_event ee = { .events = EPOLLIN };
+	struct spool_ctl ctl = { .op = SPOOL_CTL_REGISTER, .events = SPOOL_IN };
+	struct spool_event ev[2];
+	struct spool_cycle c = {
+		.ctl = U64(&ctl), .nr_ctl = 1,
+		.events = U64(ev), .max_events = 2, .timeout_ms = 0,
+	};
+	__u64 one = 1;
+
+	ASSERT_GE(ep, 0);
+	efd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_GE(efd, 0);
+	/* The pool in the epoll set is fine, as DESIGN.md wants. */
+	ASSERT_EQ(epoll_ctl(ep, EPOLL_CTL_ADD, pool, &ee), 0);
+	ASSERT_EQ(spool_reg(pool, efd, SPOOL_IN, 0, 1), 0);
+	/* The reverse is refused, by REGISTER and by a cycle's ctl. */
+	EXPECT_ERRNO(spool_reg(pool, ep, SPOOL_IN, 0, 2), EINVAL);
+	ctl.fd = ep;
+	EXPECT_EQ(ioctl(pool, SPOOL_IOC_CYCLE, &c), 0);
+	EXPECT_EQ(ctl.result, -EINVAL);
+	/* And the pool still wakes its epoll set. */
+	ASSERT_EQ(write(efd, &one, 8), 8);
+	EXPECT_EQ(epoll_wait(ep, &ee, 1, 2000), 1);
+	close(efd);
+	close(ep);
 	close(pool);
 }
 

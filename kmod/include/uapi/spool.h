@@ -120,7 +120,9 @@ struct spool_version {
  *   EEXIST	REGISTER: fd is registered already
  *   ENOENT	MODIFY, UNREGISTER: fd is open but not registered (also when
  *		the registered file was closed and the number reused)
- *   EINVAL	fd is this pool or another pool; unknown event or flag bits;
+ *   EINVAL	fd is this pool, another pool or an epoll file (a pool may
+ *		sit in an epoll set, but not the reverse: that could close a
+ *		loop); unknown event or flag bits;
  *		non-zero reserved; SPOOL_F_ACCEPT with SPOOL_F_RECV
  *   EPERM	the file does not support poll (a regular file)
  *   ENOTSOCK	SPOOL_F_ACCEPT or SPOOL_F_RECV on a file that is no socket
