@@ -2,6 +2,7 @@ package io.spool;
 
 import io.spool.backend.Backend;
 import io.spool.backend.BackendSelection;
+import io.spool.channels.SpoolDatagramChannel;
 import io.spool.channels.SpoolPipe;
 import io.spool.channels.SpoolSelector;
 import io.spool.channels.SpoolServerSocketChannel;
@@ -91,13 +92,12 @@ public final class SpoolSelectorProvider extends SelectorProvider {
 
     @Override
     public DatagramChannel openDatagramChannel() throws IOException {
-        throw new UnsupportedOperationException("SPOOL: DatagramChannel is not implemented yet");
+        return openDatagramChannel(StandardProtocolFamily.INET6);
     }
 
     @Override
     public DatagramChannel openDatagramChannel(ProtocolFamily family) throws IOException {
-        Objects.requireNonNull(family);
-        throw new UnsupportedOperationException("SPOOL: DatagramChannel is not implemented yet");
+        return new SpoolDatagramChannel(this, family);
     }
 
     /** Like the JDK's when the process did not inherit a channel. */

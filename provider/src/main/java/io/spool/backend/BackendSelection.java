@@ -28,11 +28,20 @@ public final class BackendSelection {
                 return new EpollBackend();
             case "spool": {
                 String why = spoolUnavailable();
+                if (why == null) {
+                    LOG.log(Level.INFO, "SPOOL: backend spool (" + PROPERTY + "=spool)");
+                    return new SpoolBackend(SpoolAbi.SPOOL_ABI_VERSION);
+                }
                 throw new IOException("SPOOL: " + PROPERTY + "=spool but the spool backend is "
                         + "unavailable: " + why);
             }
             case "auto": {
                 String why = spoolUnavailable();
+                if (why == null) {
+                    LOG.log(Level.INFO, "SPOOL: backend spool (" + PROPERTY + "=auto; "
+                            + SpoolAbi.DEVICE + " speaks ABI version " + SpoolAbi.SPOOL_ABI_VERSION + ")");
+                    return new SpoolBackend(SpoolAbi.SPOOL_ABI_VERSION);
+                }
                 LOG.log(Level.INFO, "SPOOL: backend epoll (" + PROPERTY + "=auto; spool: " + why + ")");
                 return new EpollBackend();
             }
@@ -42,7 +51,7 @@ public final class BackendSelection {
         }
     }
 
-    /** Why the spool backend cannot be used here. */
+    /** Why the spool backend cannot be used here, or null when it can. */
     static String spoolUnavailable() {
         int v = SpoolAbi.probeVersion();
         if (v < 0) {
@@ -52,6 +61,6 @@ public final class BackendSelection {
             return SpoolAbi.DEVICE + " speaks ABI version " + v + ", this provider "
                     + SpoolAbi.SPOOL_ABI_VERSION;
         }
-        return "the spool backend is not implemented in this build";
+        return null;
     }
 }

@@ -34,6 +34,11 @@ public interface Poller extends Closeable {
         default void accepted(long cookie, int fd, InetSocketAddress peer) {
             throw new UnsupportedOperationException("accept-ahead");
         }
+
+        /** Write-behind: the result of the send queued as number {@code index}. */
+        default void sent(int index, int result) {
+            throw new UnsupportedOperationException("write-behind");
+        }
     }
 
     void register(int fd, int events, int flags, long cookie) throws IOException;
@@ -58,16 +63,47 @@ public interface Poller extends Closeable {
     /** Makes a concurrent poll, or the next one, return at once. */
     void wakeup() throws IOException;
 
-    /**
-     * Write-behind: stages bytes for {@code fd}, to be sent by the next poll.
-     * Returns the number of bytes taken from {@code src}, or -1 when this
-     * poller does not stage (the caller writes itself).
-     */
-    default int stage(int fd, ByteBuffer src) {
-        return -1;
+    /** Feature bit of {@link #features()}: registrations may carry {@link #F_RECV}. */
+    int FEAT_RECV = 1;
+    /** Feature bit: registrations may carry {@link #F_ACCEPT}. */
+    int FEAT_ACCEPT = 2;
+    /** Feature bit: {@link #addSend} queues sends for the next poll. */
+    int FEAT_SEND = 4;
+
+    /** Read-ahead: the most a poll receives for one socket (0: no read-ahead). */
+    default int recvMax() {
+        return 0;
     }
 
-    /** Sends now whatever is staged for {@code fd}. */
-    default void flush(int fd) throws IOException {
+    /** What this poller can batch: FEAT_* bits (0 for plain epoll). */
+    default int features() {
+        return 0;
+    }
+
+    /**
+     * Write-behind: queues a send of {@code len} bytes at native
+     * {@code address} on {@code fd}, done at the start of the next poll;
+     * the memory must stay untouched until then. Its result (bytes sent or
+     * -errno) comes back through {@link Sink#sent}, with the index of this
+     * send among those queued since the last poll.
+     *
+     * @return false when this poller does not batch sends (or the batch is full)
+     */
+    default boolean addSend(int fd, long address, int len) {
+        return false;
+    }
+
+    /**
+     * Removes a registration now, not batched with the next poll: for a
+     * channel about to be closed, so that the kernel lets go of the file
+     * before its descriptor is closed. Forgets queued changes of {@code fd}.
+     */
+    default void unregisterNow(int fd) throws IOException {
+        unregister(fd);
+    }
+
+    /** Changes a registration now, not batched with the next poll. */
+    default void modifyNow(int fd, int events, int flags, long cookie) throws IOException {
+        modify(fd, events, flags, cookie);
     }
 }

@@ -20,13 +20,16 @@
  * <li><b>Accept-ahead.</b> Likewise, connections accepted during the poll
  *   come back through {@link io.spool.backend.Poller.Sink#accepted}
  *   ({@link io.spool.backend.Poller#F_ACCEPT}).</li>
- * <li><b>Write-behind.</b> {@link io.spool.backend.Poller#stage} takes a
- *   non-blocking write made on the selector's thread and sends it with the
- *   next poll; {@link io.spool.backend.Poller#flush} sends staged bytes of
- *   one fd now (before a close, a shutdown, a blocking operation or a read).</li>
+ * <li><b>Write-behind.</b> {@link io.spool.backend.Poller#addSend} queues a
+ *   send of bytes the channel staged (a non-blocking write made on the
+ *   selector's thread); the next poll does it first, and reports each
+ *   result through {@link io.spool.backend.Poller.Sink#sent}. The channel
+ *   owns the staged bytes and sends them itself when it must flush (before
+ *   a close, a shutdown, a blocking operation, or another thread's I/O).</li>
  * </ul>
  * The epoll backend does none of these: its poll reports readiness only,
- * {@code stage} declines, and channels make their own system calls.
+ * {@code addSend} declines, and channels make their own system calls
+ * ({@link io.spool.backend.Poller#features()} is 0).
  *
  * <p>{@link io.spool.backend.BackendSelection} picks the backend from
  * {@code -Dspool.backend=auto|spool|epoll}.

@@ -144,6 +144,7 @@ public final class SpoolPipe extends Pipe {
             }
             end.lock.lock();
             try {
+                JdkRelease.ensureOpenFirst(this);
                 boolean blocking = isBlocking();
                 int n = 0;
                 try {
@@ -175,6 +176,7 @@ public final class SpoolPipe extends Pipe {
             Objects.checkFromIndexSize(offset, length, dsts.length);
             end.lock.lock();
             try {
+                JdkRelease.ensureOpenFirst(this);
                 boolean blocking = isBlocking();
                 long n = 0;
                 try {
@@ -257,6 +259,7 @@ public final class SpoolPipe extends Pipe {
             Objects.requireNonNull(src);
             end.lock.lock();
             try {
+                JdkRelease.ensureOpenFirst(this);
                 boolean blocking = isBlocking();
                 int n = 0;
                 try {
@@ -291,6 +294,7 @@ public final class SpoolPipe extends Pipe {
             Objects.checkFromIndexSize(offset, length, srcs.length);
             end.lock.lock();
             try {
+                JdkRelease.ensureOpenFirst(this);
                 boolean blocking = isBlocking();
                 long n = 0;
                 try {

@@ -13,6 +13,10 @@ final class SpoolSelectionKey extends AbstractSelectionKey {
     private volatile int readyOps;
     /** Poll events registered in the backend; selector thread only. */
     int registeredEvents;
+    /** Poller.F_* flags registered in the backend; under the selector's cycleLock. */
+    int registeredFlags;
+    /** The select (SpoolSelector.selectSeq) that last reported this key. */
+    long lastReported;
 
     SpoolSelectionKey(SpoolChannel channel, SpoolSelector selector) {
         this.channel = channel;

@@ -2,6 +2,13 @@ package io.spool.channels;
 
 import io.spool.backend.Poller;
 import io.spool.sys.Counters;
+import io.spool.sys.IO;
+import io.spool.sys.Linux;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.WeakHashMap;
 import java.io.IOException;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.IllegalSelectorException;
@@ -23,6 +30,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
@@ -31,6 +40,16 @@ import java.util.function.Consumer;
  * changes are queued and applied by the next select, cancelled keys are
  * deregistered at the start and end of a select, and a wakeup is
  * remembered until a select consumes it.
+ *
+ * <p>On the spool backend a select is one cycle call, which also carries the
+ * registration changes, the staged writes (write-behind), accept-ahead and
+ * read-ahead; {@link SocketBatch} documents how channels and the selector's
+ * {@link #cycleLock} keep the bytes in order. Keys whose channel holds
+ * unread read-ahead bytes, EOF or an error (with OP_READ interest) or
+ * accepted connections (OP_ACCEPT) are ready from memory, whatever the
+ * kernel says, and then the cycle does not sleep.
+ * Switches: {@code -Dspool.readAhead=false}, {@code -Dspool.writeBehind=false},
+ * {@code -Dspool.acceptAhead=false}.
  */
 public final class SpoolSelector extends AbstractSelector implements Poller.Sink {
     private final Poller poller;
@@ -52,9 +71,59 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
     private Consumer<SelectionKey> action;
     private int numKeysUpdated;
 
+    // ---- batching (spool backend); see SocketBatch for the ordering protocol
+    /**
+     * Held for the whole of a select. Fair, so that a channel's reader that
+     * waits for it goes before the next select.
+     */
+    final ReentrantLock cycleLock = new ReentrantLock(true);
+    /** The thread of the last select. */
+    volatile Thread selectingThread;
+    private final int features;
+    final boolean readAhead;
+    final boolean writeBehind;
+    final boolean acceptAhead;
+    private long selectSeq;
+    private volatile boolean inCycle;
+    // under cycleLock
+    private final ArrayList<SocketBatch> staged = new ArrayList<>();
+    private final ArrayList<SocketBatch> sending = new ArrayList<>();
+    private final LinkedHashSet<SpoolSelectionKey> memReady = new LinkedHashSet<>();
+    private final LinkedHashSet<SpoolSelectionKey> resync = new LinkedHashSet<>();
+    private final LinkedHashSet<SpoolSelectionKey> outKeys = new LinkedHashSet<>();
+
+    /** Selectors that may hold staged bytes, flushed by a shutdown hook at exit. */
+    private static final Set<SpoolSelector> WRITE_BEHIND = Collections.synchronizedSet(
+            Collections.newSetFromMap(new WeakHashMap<>()));
+    private static final Object HOOK_LOCK = new Object();
+    private static boolean hookInstalled;
+
     public SpoolSelector(SelectorProvider provider, Poller poller) {
         super(provider);
         this.poller = poller;
+        int f = poller.features();
+        this.features = f;
+        this.readAhead = (f & Poller.FEAT_RECV) != 0 && switchOn("spool.readAhead");
+        this.writeBehind = (f & Poller.FEAT_SEND) != 0 && switchOn("spool.writeBehind");
+        this.acceptAhead = (f & Poller.FEAT_ACCEPT) != 0 && switchOn("spool.acceptAhead");
+        if (writeBehind) {
+            synchronized (HOOK_LOCK) {
+                if (!hookInstalled) {
+                    Runtime.getRuntime().addShutdownHook(new Thread(SpoolSelector::flushAllAtExit, "spool-exit-flush"));
+                    hookInstalled = true;
+                }
+            }
+            WRITE_BEHIND.add(this);
+        }
+    }
+
+    private static boolean switchOn(String name) {
+        return !"false".equalsIgnoreCase(System.getProperty(name, "true").trim());
+    }
+
+    /** Which batching this selector does: readAhead, writeBehind, acceptAhead. */
+    public String batching() {
+        return "readAhead=" + readAhead + " writeBehind=" + writeBehind + " acceptAhead=" + acceptAhead;
     }
 
     private void ensureOpen() {
@@ -84,11 +153,13 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
                 throw new IllegalStateException("select in progress");
             }
             inSelect = true;
+            cycleLock.lock();
             try {
                 synchronized (publicSelectedKeys) {
                     return doSelect(action, timeout);
                 }
             } finally {
+                cycleLock.unlock();
                 inSelect = false;
             }
         }
@@ -135,10 +206,19 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
 
     private int doSelect(Consumer<SelectionKey> action, long timeout) throws IOException {
         Counters.SELECTS.increment();
+        selectingThread = Thread.currentThread();
+        selectSeq++;
         int to = (int) Math.min(timeout, Integer.MAX_VALUE);
-        boolean blocking = (to != 0);
         processUpdateQueue();
-        processDeregisterQueue();
+        processDeregisterQueue(true);
+        if (features != 0) {
+            resyncBatched();
+            if (memReadyPending()) {
+                to = 0; // ready from memory: do not sleep in the kernel
+            }
+            queueSends();
+        }
+        boolean blocking = (to != 0);
         this.action = action;
         this.numKeysUpdated = 0;
         try {
@@ -147,7 +227,14 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
             }
             long deadline = to > 0 ? System.nanoTime() + to * 1_000_000L : 0;
             for (;;) {
-                int n = poller.poll(to, this);
+                int n;
+                inCycle = true;
+                try {
+                    n = poller.poll(to, this);
+                } finally {
+                    inCycle = false;
+                    sending.clear();
+                }
                 if (poller.woken()) {
                     synchronized (interruptLock) {
                         interruptTriggered = false;
@@ -167,6 +254,9 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
                 }
                 // to == -1 and nothing: only a signal ends an untimed wait early
             }
+            if (features != 0) {
+                reportMemReady();
+            }
         } catch (RuntimeException | Error e) {
             this.action = null;
             throw e;
@@ -176,8 +266,200 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
             }
         }
         this.action = null;
-        processDeregisterQueue();
+        processDeregisterQueue(false);
         return numKeysUpdated;
+    }
+
+    // ---- batching: what a select does around the cycle (selector thread, cycleLock held)
+
+    /** Re-registers keys whose batching state changed since the last select. */
+    private void resyncBatched() throws IOException {
+        if (!staged.isEmpty()) {
+            for (int i = staged.size() - 1; i >= 0; i--) {
+                SocketBatch b = staged.get(i);
+                if (b.stagedOn != this) {
+                    staged.remove(i);
+                    b.listed = false;
+                } else if (b.needsOut()) {
+                    SpoolSelectionKey k = fdToKey.get(b.ch.fd());
+                    if (k != null && k.spoolChannel() == b.ch) {
+                        resync.add(k);
+                    }
+                }
+            }
+        }
+        resync.addAll(outKeys);
+        resync.addAll(memReady);
+        if (resync.isEmpty()) {
+            return;
+        }
+        SpoolSelectionKey[] ks = resync.toArray(new SpoolSelectionKey[0]);
+        resync.clear();
+        for (SpoolSelectionKey k : ks) {
+            if (k.isValid() && fdToKey.get(k.fd()) == k) {
+                sync(k);
+            }
+        }
+    }
+
+    /** Whether a key is ready from memory; drops keys that are not. */
+    private boolean memReadyPending() {
+        boolean any = false;
+        Iterator<SpoolSelectionKey> i = memReady.iterator();
+        while (i.hasNext()) {
+            SpoolSelectionKey k = i.next();
+            if (!k.isValid() || !hasMemory(k)) {
+                i.remove();
+            } else if ((k.nioInterestOps() & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) != 0) {
+                any = true;
+            }
+        }
+        return any;
+    }
+
+    private static boolean hasMemory(SpoolSelectionKey k) {
+        SpoolChannel ch = k.spoolChannel();
+        if (ch instanceof SpoolSocketChannel) {
+            return ((SpoolSocketChannel) ch).batch.hasPending();
+        }
+        if (ch instanceof SpoolServerSocketChannel) {
+            return ((SpoolServerSocketChannel) ch).acceptQueue.size() > 0;
+        }
+        return false;
+    }
+
+    private void reportMemReady() {
+        if (memReady.isEmpty()) {
+            return;
+        }
+        for (SpoolSelectionKey k : memReady.toArray(new SpoolSelectionKey[0])) {
+            if (k.lastReported != selectSeq && k.isValid() && hasMemory(k)) {
+                k.lastReported = selectSeq;
+                numKeysUpdated += processReadyEvents(Linux.POLLIN, k, action);
+            }
+        }
+    }
+
+    private void queueSends() {
+        for (SocketBatch b : staged) {
+            // at most one send per channel and cycle, even if it is listed twice
+            if (b.stagedOn == this && !(b.queuedBy == this && b.queuedIn == selectSeq) && b.addSend(poller)) {
+                b.queuedBy = this;
+                b.queuedIn = selectSeq;
+                sending.add(b);
+            }
+        }
+    }
+
+    /** Poller callback: the result of a queued send. */
+    @Override
+    public void sent(int index, int result) {
+        sending.get(index).sent(result);
+    }
+
+    /** Poller callback: read-ahead bytes (or EOF, or an error) for a socket. */
+    @Override
+    public void received(long cookie, ByteBuffer data, int errno) {
+        SpoolSelectionKey ski = fdToKey.get((int) cookie);
+        if (ski != null && ski.spoolChannel() instanceof SpoolSocketChannel) {
+            SocketBatch b = ((SpoolSocketChannel) ski.spoolChannel()).batch;
+            b.received(data, errno);
+            memReady.add(ski);
+        }
+    }
+
+    /** Poller callback: a connection accepted ahead on a listener. */
+    @Override
+    public void accepted(long cookie, int fd, InetSocketAddress peer) {
+        SpoolSelectionKey ski = fdToKey.get((int) cookie);
+        if (ski != null && ski.spoolChannel() instanceof SpoolServerSocketChannel) {
+            ((SpoolServerSocketChannel) ski.spoolChannel()).acceptQueue.add(fd, peer);
+            memReady.add(ski);
+        } else {
+            IO.closeQuietly(fd);
+        }
+    }
+
+    /** A channel staged bytes for the next cycle (cycleLock held). */
+    void staged(SocketBatch b) {
+        if (!b.listed) {
+            b.listed = true;
+            staged.add(b);
+        }
+    }
+
+    /**
+     * Takes the cycle lock for a channel's I/O outside a select; if a select
+     * holds it, wakes the select so it returns promptly. Reentrant.
+     */
+    void lockCycle() {
+        if (cycleLock.tryLock()) {
+            return;
+        }
+        wakeup();
+        cycleLock.lock();
+    }
+
+    void unlockCycle() {
+        cycleLock.unlock();
+    }
+
+    /** A worker thread reads this channel: no read-ahead for it, for good (cycleLock held). */
+    void disarmForWorker(SocketBatch b) {
+        b.noReadAhead = true;
+        if (b.recvOwner != this) {
+            return;
+        }
+        SpoolSelectionKey k = fdToKey.get(b.ch.fd());
+        if (k != null && k.spoolChannel() == b.ch && (k.registeredFlags & Poller.F_RECV) != 0) {
+            int flags = k.registeredFlags & ~Poller.F_RECV;
+            try {
+                poller.modifyNow(k.fd(), k.registeredEvents, flags, k.fd());
+            } catch (IOException ignore) {
+                // as epoll_ctl failures: the next select resyncs
+            }
+            k.registeredFlags = flags;
+        }
+        b.disarm(this);
+        Counters.WORKER_DISARMS.increment();
+    }
+
+    private static void flushAllAtExit() {
+        SpoolSelector[] all;
+        synchronized (WRITE_BEHIND) {
+            all = WRITE_BEHIND.toArray(new SpoolSelector[0]);
+        }
+        for (SpoolSelector s : all) {
+            s.flushAtExit();
+        }
+    }
+
+    private void flushAtExit() {
+        boolean locked = false;
+        try {
+            if (!cycleLock.tryLock()) {
+                wakeup();
+                locked = cycleLock.tryLock(2, TimeUnit.SECONDS);
+            } else {
+                locked = true;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (!locked && inCycle) {
+            return; // a cycle still runs: it sends them
+        }
+        try {
+            for (SocketBatch b : staged.toArray(new SocketBatch[0])) {
+                if (b.stagedOn == this) {
+                    b.flushAtExit();
+                }
+            }
+        } finally {
+            if (locked) {
+                cycleLock.unlock();
+            }
+        }
     }
 
     /** Backend callback: a descriptor is ready. */
@@ -185,6 +467,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
     public void ready(long cookie, int events) {
         SpoolSelectionKey ski = fdToKey.get((int) cookie);
         if (ski != null) {
+            ski.lastReported = selectSeq;
             numKeysUpdated += processReadyEvents(events, ski, action);
         }
     }
@@ -218,26 +501,72 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
             SpoolSelectionKey ski;
             while ((ski = updateKeys.pollFirst()) != null) {
                 if (ski.isValid()) {
-                    int fd = ski.fd();
-                    fdToKey.putIfAbsent(fd, ski);
-                    int newEvents = ski.translateInterestOps();
-                    int registered = ski.registeredEvents;
-                    if (newEvents != registered) {
-                        if (newEvents == 0) {
-                            poller.unregister(fd);
-                        } else if (registered == 0) {
-                            poller.register(fd, newEvents, 0, fd);
-                        } else {
-                            poller.modify(fd, newEvents, 0, fd);
-                        }
-                        ski.registeredEvents = newEvents;
-                    }
+                    fdToKey.putIfAbsent(ski.fd(), ski);
+                    sync(ski);
                 }
             }
         }
     }
 
-    private void processDeregisterQueue() throws IOException {
+    /**
+     * Brings the backend's registration of a key up to date: its interest,
+     * plus on the spool backend POLLOUT while staged bytes wait for room
+     * (never shown as OP_WRITE unless asked for), and the read-ahead or
+     * accept-ahead flag.
+     */
+    private void sync(SpoolSelectionKey ski) throws IOException {
+        int fd = ski.fd();
+        int newEvents = ski.translateInterestOps();
+        int newFlags = 0;
+        if (features != 0) {
+            SpoolChannel ch = ski.spoolChannel();
+            int ops = ski.nioInterestOps();
+            if (ch instanceof SpoolSocketChannel) {
+                SpoolSocketChannel sc = (SpoolSocketChannel) ch;
+                SocketBatch b = sc.batch;
+                if (b.needsOut() && (newEvents & Linux.POLLOUT) == 0) {
+                    newEvents |= Linux.POLLOUT;
+                    outKeys.add(ski);
+                } else {
+                    outKeys.remove(ski);
+                }
+                if (readAhead && (ops & SelectionKey.OP_READ) != 0 && b.home == this && !b.noReadAhead
+                        && sc.isConnected() && b.unread() < SocketBatch.PAUSE_BYTES) {
+                    if (b.arm(this)) {
+                        newFlags = Poller.F_RECV;
+                    } else if (b.recvOwner == null) {
+                        resync.add(ski); // a lock-free reader was inside: try next time
+                    }
+                }
+                if (newFlags == 0) {
+                    b.disarm(this);
+                }
+            } else if (acceptAhead && ch instanceof SpoolServerSocketChannel && (ops & SelectionKey.OP_ACCEPT) != 0) {
+                newFlags = Poller.F_ACCEPT;
+            }
+        }
+        int registered = ski.registeredEvents;
+        if (newEvents != registered || (newEvents != 0 && newFlags != ski.registeredFlags)) {
+            if (newEvents == 0) {
+                poller.unregister(fd);
+                newFlags = 0;
+            } else if (registered == 0) {
+                poller.register(fd, newEvents, newFlags, fd);
+            } else {
+                poller.modify(fd, newEvents, newFlags, fd);
+            }
+            ski.registeredEvents = newEvents;
+            ski.registeredFlags = newFlags;
+        }
+    }
+
+    /**
+     * Deregisters cancelled keys. {@code mayBatch}: before the cycle, when
+     * the unregister of a channel that is still open may ride in it; any
+     * other unregister is done at once, so that the kernel lets go of the
+     * file before the fd can be closed.
+     */
+    private void processDeregisterQueue(boolean mayBatch) throws IOException {
         Set<SelectionKey> cks = cancelledKeys();
         synchronized (cks) {
             if (cks.isEmpty()) {
@@ -247,7 +576,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
             while (i.hasNext()) {
                 SpoolSelectionKey ski = (SpoolSelectionKey) i.next();
                 i.remove();
-                implDereg(ski);
+                implDereg(ski, mayBatch);
                 selectedKeys.remove(ski);
                 keys.remove(ski);
                 deregister(ski);
@@ -259,14 +588,27 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
         }
     }
 
-    private void implDereg(SpoolSelectionKey ski) throws IOException {
+    private void implDereg(SpoolSelectionKey ski, boolean mayBatch) throws IOException {
         int fd = ski.fd();
         if (fdToKey.remove(fd) != null) {
             if (ski.registeredEvents != 0) {
-                poller.unregister(fd);
+                if (features != 0 && !(mayBatch && ski.channel().isOpen())) {
+                    poller.unregisterNow(fd);
+                } else {
+                    poller.unregister(fd);
+                }
                 ski.registeredEvents = 0;
+                ski.registeredFlags = 0;
             }
         }
+        if (ski.spoolChannel() instanceof SpoolSocketChannel) {
+            SocketBatch b = ((SpoolSocketChannel) ski.spoolChannel()).batch;
+            b.disarm(this);
+            b.deregistered(this);
+        }
+        memReady.remove(ski);
+        outKeys.remove(ski);
+        resync.remove(ski);
     }
 
     /** Queues an interest change for the next select. */
@@ -287,6 +629,9 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
         SpoolSelectionKey k = new SpoolSelectionKey((SpoolChannel) ch, this);
         if (attachment != null) {
             k.attach(attachment);
+        }
+        if (ch instanceof SpoolSocketChannel) {
+            ((SpoolSocketChannel) ch).batch.registered(this, k);
         }
         ensureOpen();
         keys.add(k);
@@ -324,7 +669,33 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
             synchronized (interruptLock) {
                 interruptTriggered = true; // no wakeups after this
             }
-            poller.close();
+            cycleLock.lock();
+            try {
+                poller.close();
+                for (SocketBatch b : staged.toArray(new SocketBatch[0])) {
+                    if (b.stagedOn == this) {
+                        b.flushAtExit(); // the pool is gone: staged bytes go out directly
+                    }
+                }
+                for (SocketBatch b : staged) {
+                    b.listed = false;
+                }
+                staged.clear();
+                memReady.clear();
+                outKeys.clear();
+                resync.clear();
+                for (SelectionKey k : keys) {
+                    SpoolSelectionKey ski = (SpoolSelectionKey) k;
+                    if (ski.spoolChannel() instanceof SpoolSocketChannel) {
+                        SocketBatch b = ((SpoolSocketChannel) ski.spoolChannel()).batch;
+                        b.disarm(this);
+                        b.deregistered(this);
+                    }
+                }
+            } finally {
+                cycleLock.unlock();
+            }
+            WRITE_BEHIND.remove(this);
             synchronized (publicSelectedKeys) {
                 Iterator<SelectionKey> i = keys.iterator();
                 while (i.hasNext()) {

@@ -40,6 +40,9 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
     private int state;
 
     private Waiter waiter; // of the thread blocked in accept
+    /** Accept-ahead (spool backend): connections a cycle accepted already. */
+    final AcceptQueue acceptQueue = new AcceptQueue();
+    private InetSocketAddress acceptedPeer; // acceptLock: the peer of acceptOne's connection
     private InetSocketAddress localAddress;
     private ServerSocket socket;
 
@@ -173,18 +176,19 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
         InetSocketAddress peer = null;
         acceptLock.lock();
         try {
+            JdkRelease.ensureOpenFirst(this);
             boolean blocking = isBlocking();
             try {
                 begin(blocking);
-                n = Sockets.accept(fd);
+                n = acceptOne();
                 if (blocking) {
                     while (n == IO.UNAVAILABLE && isOpen()) {
                         Waiter.current().park(fd, Linux.POLLIN, -1);
-                        n = Sockets.accept(fd);
+                        n = acceptOne();
                     }
                 }
                 if (n >= 0) {
-                    peer = SockAddr.local().decode();
+                    peer = acceptedPeer;
                 }
             } finally {
                 end(blocking, n >= 0);
@@ -193,6 +197,21 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
             acceptLock.unlock();
         }
         return n >= 0 ? finishAccept(n, peer) : null;
+    }
+
+    /** The next queued connection (accept-ahead), else accept4(2); sets acceptedPeer. */
+    private int acceptOne() throws IOException {
+        AcceptQueue.Conn c = acceptQueue.poll();
+        if (c != null) {
+            io.spool.sys.Counters.ACCEPTS_FROM_MEMORY.increment();
+            acceptedPeer = c.peer != null ? c.peer : Sockets.remoteAddress(c.fd);
+            return c.fd;
+        }
+        int n = Sockets.accept(fd);
+        if (n >= 0) {
+            acceptedPeer = SockAddr.local().decode();
+        }
+        return n;
     }
 
     private SocketChannel finishAccept(int nfd, InetSocketAddress peer) throws IOException {
@@ -216,7 +235,7 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
             try {
                 begin(true);
                 long start = System.nanoTime();
-                n = Sockets.accept(fd);
+                n = acceptOne();
                 while (n == IO.UNAVAILABLE && isOpen()) {
                     int to = -1;
                     if (nanos > 0) {
@@ -227,10 +246,10 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
                         to = (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left));
                     }
                     Waiter.current().park(fd, Linux.POLLIN, to);
-                    n = Sockets.accept(fd);
+                    n = acceptOne();
                 }
                 if (n >= 0) {
-                    peer = SockAddr.local().decode();
+                    peer = acceptedPeer;
                 }
             } finally {
                 end(true, n >= 0);
@@ -272,6 +291,7 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
 
     @Override
     protected void implCloseSelectableChannel() throws IOException {
+        acceptQueue.close();
         synchronized (stateLock) {
             state = ST_CLOSING;
             if (!tryClose()) {

@@ -41,8 +41,10 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
     private final boolean ipv6;
     private final int fd;
 
-    private final ReentrantLock readLock = new ReentrantLock();
-    private final ReentrantLock writeLock = new ReentrantLock();
+    final ReentrantLock readLock = new ReentrantLock();
+    final ReentrantLock writeLock = new ReentrantLock();
+    /** Read-ahead and write-behind state (spool backend); its comment gives the lock protocol. */
+    final SocketBatch batch = new SocketBatch(this);
     private final Object stateLock = new Object();
 
     private volatile boolean isInputClosed;
@@ -238,6 +240,15 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
         if (buf.isReadOnly()) {
             throw new IllegalArgumentException("Read-only buffer");
         }
+        SpoolSelector cyc = batch.enterRead();
+        try {
+            return read0(buf);
+        } finally {
+            batch.exitRead(cyc);
+        }
+    }
+
+    private int read0(ByteBuffer buf) throws IOException {
         readLock.lock();
         try {
             ensureOpenAndConnected();
@@ -251,7 +262,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                 if (isInputClosed) {
                     return IO.EOF;
                 }
-                n = readStatus(IO.read(fd, buf));
+                n = readStatus(batch.read(buf));
                 if (blocking) {
                     while (n == IO.UNAVAILABLE && isOpen() && !isInputClosed) {
                         park(Linux.POLLIN, 0);
@@ -278,6 +289,15 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                 throw new IllegalArgumentException("Read-only buffer");
             }
         }
+        SpoolSelector cyc = batch.enterRead();
+        try {
+            return read0(dsts, offset, length);
+        } finally {
+            batch.exitRead(cyc);
+        }
+    }
+
+    private long read0(ByteBuffer[] dsts, int offset, int length) throws IOException {
         readLock.lock();
         try {
             ensureOpenAndConnected();
@@ -291,7 +311,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                 if (isInputClosed) {
                     return IO.EOF;
                 }
-                n = readStatus(IO.read(fd, dsts, offset, length));
+                n = readStatus(batch.read(dsts, offset, length));
                 if (blocking) {
                     while (n == IO.UNAVAILABLE && isOpen() && !isInputClosed) {
                         park(Linux.POLLIN, 0);
@@ -313,6 +333,15 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
     @Override
     public int write(ByteBuffer buf) throws IOException {
         Objects.requireNonNull(buf);
+        SpoolSelector cyc = batch.enterWrite();
+        try {
+            return write0(buf, cyc);
+        } finally {
+            batch.exitWrite(cyc);
+        }
+    }
+
+    private int write0(ByteBuffer buf, SpoolSelector cyc) throws IOException {
         writeLock.lock();
         try {
             ensureOpenAndConnected();
@@ -320,6 +349,13 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
             int n = 0;
             try {
                 beginWrite(blocking);
+                if (!blocking) {
+                    int r = batch.write(buf, cyc); // write-behind
+                    if (r != SocketBatch.NONE) {
+                        n = r;
+                        return r;
+                    }
+                }
                 n = IO.write(fd, buf);
                 if (blocking) {
                     // a blocking write returns when all is written, as send(2) on a blocking fd
@@ -346,6 +382,15 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
     @Override
     public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, srcs.length);
+        SpoolSelector cyc = batch.enterWrite();
+        try {
+            return write0(srcs, offset, length, cyc);
+        } finally {
+            batch.exitWrite(cyc);
+        }
+    }
+
+    private long write0(ByteBuffer[] srcs, int offset, int length, SpoolSelector cyc) throws IOException {
         writeLock.lock();
         try {
             ensureOpenAndConnected();
@@ -353,6 +398,13 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
             long n = 0;
             try {
                 beginWrite(blocking);
+                if (!blocking) {
+                    long r = batch.write(srcs, offset, length, cyc); // write-behind
+                    if (r != SocketBatch.NONE) {
+                        n = r;
+                        return r;
+                    }
+                }
                 n = IO.write(fd, srcs, offset, length);
                 if (blocking) {
                     long total = Math.max(n, 0);
@@ -386,6 +438,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
 
     /** Writes a byte of urgent data (Socket.sendUrgentData). */
     int sendOutOfBandData(byte b) throws IOException {
+        batch.flushBlocking();
         writeLock.lock();
         try {
             ensureOpenAndConnected();
@@ -408,6 +461,9 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
 
     @Override
     protected void implConfigureBlocking(boolean block) throws IOException {
+        if (block) {
+            batch.flushBlocking(); // staged bytes go out before any blocking operation
+        }
         readLock.lock();
         try {
             writeLock.lock();
@@ -525,6 +581,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
             try {
                 writeLock.lock();
                 try {
+                    JdkRelease.ensureOpenFirst(this);
                     boolean blocking = isBlocking();
                     boolean connected = false;
                     try {
@@ -566,6 +623,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                     if (isConnected()) {
                         return true;
                     }
+                    JdkRelease.ensureOpenFirst(this);
                     boolean blocking = isBlocking();
                     boolean connected = false;
                     try {
@@ -670,6 +728,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
 
     @Override
     protected void implCloseSelectableChannel() throws IOException {
+        batch.flushBlocking();
         if (isBlocking()) {
             implCloseBlockingMode();
         } else {
@@ -688,6 +747,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
 
     @Override
     public SocketChannel shutdownInput() throws IOException {
+        batch.flushBlocking();
         synchronized (stateLock) {
             ensureOpen();
             if (!isConnected()) {
@@ -707,6 +767,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
 
     @Override
     public SocketChannel shutdownOutput() throws IOException {
+        batch.flushBlocking();
         synchronized (stateLock) {
             ensureOpen();
             if (!isConnected()) {
@@ -805,7 +866,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                 }
                 ByteBuffer dst = ByteBuffer.wrap(b, off, len);
                 long start = System.nanoTime();
-                n = readStatus(IO.read(fd, dst));
+                n = readStatus(batch.read(dst));
                 while (n == IO.UNAVAILABLE && isOpen() && !isInputClosed) {
                     long left = 0;
                     if (nanos > 0) {
@@ -868,7 +929,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
     int available() throws IOException {
         synchronized (stateLock) {
             ensureOpenAndConnected();
-            return isInputClosed ? 0 : Sockets.available(fd);
+            return isInputClosed ? 0 : Sockets.available(fd) + batch.bufferedBytes();
         }
     }
 

@@ -26,8 +26,28 @@ public final class Counters {
     public static final LongAdder BYTES_READ = new LongAdder();
     public static final LongAdder BYTES_WRITTEN = new LongAdder();
     public static final LongAdder ACCEPTS = new LongAdder();
+    /** spool backend: SPOOL_IOC_CYCLE calls (each is also one native call and one wait). */
+    public static final LongAdder CYCLES = new LongAdder();
+    /** spool backend: registration changes carried by cycles (struct spool_ctl). */
+    public static final LongAdder CYCLE_CTLS = new LongAdder();
+    /** spool backend: sends carried by cycles (write-behind). */
+    public static final LongAdder CYCLE_SENDS = new LongAdder();
+    /** Read-ahead: bytes received by cycles into channels' buffers. */
+    public static final LongAdder READ_AHEAD_BYTES = new LongAdder();
+    /** Read-ahead: reads served from a channel's buffer, without a system call. */
+    public static final LongAdder READS_FROM_MEMORY = new LongAdder();
+    /** Write-behind: writes staged for the next cycle instead of a system call. */
+    public static final LongAdder STAGED_WRITES = new LongAdder();
+    /** Write-behind: staged bytes written directly (flushes before close, shutdown, ...). */
+    public static final LongAdder STAGED_FLUSHES = new LongAdder();
+    /** Accept-ahead: connections accepted by cycles. */
+    public static final LongAdder ACCEPT_AHEAD = new LongAdder();
+    /** Accept-ahead: accept() calls served from the queue. */
+    public static final LongAdder ACCEPTS_FROM_MEMORY = new LongAdder();
+    /** Read-ahead disarmed for good because a worker thread read the channel. */
+    public static final LongAdder WORKER_DISARMS = new LongAdder();
 
-    static void call() {
+    public static void call() {
         NATIVE_CALLS.increment();
     }
 
@@ -42,13 +62,25 @@ public final class Counters {
         m.put("bytesRead", BYTES_READ.sum());
         m.put("bytesWritten", BYTES_WRITTEN.sum());
         m.put("accepts", ACCEPTS.sum());
+        m.put("cycles", CYCLES.sum());
+        m.put("cycleCtls", CYCLE_CTLS.sum());
+        m.put("cycleSends", CYCLE_SENDS.sum());
+        m.put("readAheadBytes", READ_AHEAD_BYTES.sum());
+        m.put("readsFromMemory", READS_FROM_MEMORY.sum());
+        m.put("stagedWrites", STAGED_WRITES.sum());
+        m.put("stagedFlushes", STAGED_FLUSHES.sum());
+        m.put("acceptAhead", ACCEPT_AHEAD.sum());
+        m.put("acceptsFromMemory", ACCEPTS_FROM_MEMORY.sum());
+        m.put("workerDisarms", WORKER_DISARMS.sum());
         return m;
     }
 
     /** Sets every counter back to zero (for tests and benchmarks). */
     public static void reset() {
         for (LongAdder a : new LongAdder[] {NATIVE_CALLS, SELECTS, WAITS, EVENTS, WAKEUPS,
-                BYTES_READ, BYTES_WRITTEN, ACCEPTS}) {
+                BYTES_READ, BYTES_WRITTEN, ACCEPTS, CYCLES, CYCLE_CTLS, CYCLE_SENDS,
+                READ_AHEAD_BYTES, READS_FROM_MEMORY, STAGED_WRITES, STAGED_FLUSHES, ACCEPT_AHEAD,
+                ACCEPTS_FROM_MEMORY, WORKER_DISARMS}) {
             a.reset();
         }
     }

@@ -31,6 +31,9 @@ public interface LibC {
     @ssize_t long writev(int fd, long iov, int iovcnt);
     @ssize_t long recvfrom(int fd, long buf, @size_t long n, int flags, long addr, long lenp);
     @ssize_t long sendto(int fd, long buf, @size_t long n, int flags, long addr, int len);
+    // 3 arguments: JNR-FFI 2.2 passes the sixth argument of sendto/recvfrom wrongly on x86-64
+    @ssize_t long sendmsg(int fd, long msg, int flags);
+    @ssize_t long recvmsg(int fd, long msg, int flags);
 
     int pipe2(long fds, int flags);
     int fcntl(int fd, int cmd, int arg);

@@ -19,6 +19,8 @@ public final class SpoolAbi {
     public static final long SPOOL_FEAT_ONESHOT = 1L << 5;
     public static final long SPOOL_FEAT_STATS = 1L << 6;
     public static final long SPOOL_FEAT_CYCLE_CTL = 1L << 7;
+    /** A short send arms a one-time SPOOL_OUT for the registration. */
+    public static final long SPOOL_FEAT_SEND_OUT = 1L << 8;
 
     /** struct spool_ctl.op: registration changes carried by a cycle. */
     public static final int SPOOL_CTL_REGISTER = 1;

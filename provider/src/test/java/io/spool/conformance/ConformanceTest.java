@@ -35,6 +35,21 @@ public class ConformanceTest {
         return classes + File.pathSeparator + tests + File.pathSeparator + lib + File.separator + "*";
     }
 
+    /**
+     * This JVM's spool.* system properties (spool.backend, the batching
+     * switches, ...) as -D options, so that forked JVMs use the same backend.
+     */
+    public static List<String> spoolProperties() {
+        List<String> l = new ArrayList<>();
+        for (String name : System.getProperties().stringPropertyNames()) {
+            if (name.startsWith("spool.") && !name.startsWith("spool.test.")) {
+                l.add("-D" + name + "=" + System.getProperty(name));
+            }
+        }
+        java.util.Collections.sort(l);
+        return l;
+    }
+
     public static String java() {
         return System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
     }
@@ -52,13 +67,20 @@ public class ConformanceTest {
         return runJvm(classPath(), jvmArgs, mainClass, args);
     }
 
+    /** Runs a main class in a new JVM on the provider's class path (with spool.* properties). */
+    public static List<String> runJvmPublic(List<String> jvmArgs, String mainClass, List<String> args) throws Exception {
+        return runJvm(classPath(), jvmArgs, mainClass, args);
+    }
+
     static List<String> runJvm(String cp, List<String> jvmArgs, String mainClass, List<String> args) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(java());
         cmd.add("-Xshare:auto");
         cmd.add("-XX:TieredStopAtLevel=1");
+        cmd.addAll(JvmOptions.forJnr());
         cmd.add("-cp");
         cmd.add(cp);
+        cmd.addAll(spoolProperties());
         cmd.addAll(jvmArgs);
         cmd.add(mainClass);
         cmd.addAll(args);
@@ -99,6 +121,11 @@ public class ConformanceTest {
         List<String> sb = b.get();
         assertEquals("provider sun.nio.ch.EPollSelectorProvider", ja.get(0));
         assertEquals("provider io.spool.SpoolSelectorProvider", sb.get(0));
+        String expect = System.getProperty("spool.expectBackend");
+        if (expect != null) {
+            // the VM run: the scenarios must have run on this backend
+            assertEquals("backend " + expect, sb.get(1));
+        }
         jdk = parse(ja);
         spool = parse(sb);
     }

@@ -15,7 +15,15 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ScenarioRunner {
     public static void main(String[] args) throws Exception {
-        System.out.println("provider " + SelectorProvider.provider().getClass().getName());
+        SelectorProvider provider = SelectorProvider.provider();
+        System.out.println("provider " + provider.getClass().getName());
+        try {
+            // SPOOL's backend (read reflectively: the JDK's run has no SPOOL classes)
+            Object b = provider.getClass().getMethod("backendName").invoke(provider);
+            System.out.println("backend " + b);
+        } catch (NoSuchMethodException e) {
+            System.out.println("backend none");
+        }
         Map<String, Scenarios.Scenario> all = Scenarios.all();
         List<String> names = args.length == 0 ? List.copyOf(all.keySet()) : List.of(args);
         for (String name : names) {

@@ -29,8 +29,10 @@ class RealServersTest {
     @BeforeAll
     static void start() throws Exception {
         List<String> cmd = new ArrayList<>(List.of(ConformanceTest.java(), "-cp", ConformanceTest.classPath(),
-                "-Djava.nio.channels.spi.SelectorProvider=io.spool.SpoolSelectorProvider",
-                RealServers.class.getName()));
+                "-Djava.nio.channels.spi.SelectorProvider=io.spool.SpoolSelectorProvider"));
+        cmd.addAll(ConformanceTest.spoolProperties());
+        cmd.addAll(io.spool.conformance.JvmOptions.forJnr());
+        cmd.add(RealServers.class.getName());
         server = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         BufferedReader r = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
         String[] ready = r.readLine().split(" ");
@@ -48,6 +50,19 @@ class RealServersTest {
         }
     }
 
+    /**
+     * The clients' threads. Not CompletableFuture's default pool: on JDK 25
+     * with 2 CPUs that is the common pool with ONE worker, so a reader
+     * blocked in it starves its own writer task until "Read timed out",
+     * on the JDK's provider as on SPOOL.
+     */
+    private static final java.util.concurrent.ExecutorService CLIENTS =
+            java.util.concurrent.Executors.newCachedThreadPool(r -> {
+                Thread t = new Thread(r, "echo-client");
+                t.setDaemon(true);
+                return t;
+            });
+
     private static byte[] echo(byte[] data) throws Exception {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), echoPort)) {
             s.setSoTimeout(10_000);
@@ -58,7 +73,7 @@ class RealServersTest {
                 } catch (Exception e) {
                     throw new RuntimeException(e);
                 }
-            });
+            }, CLIENTS);
             byte[] got = s.getInputStream().readNBytes(data.length);
             w.get();
             assertEquals(-1, s.getInputStream().read(), "server closes after EOF");
@@ -87,7 +102,7 @@ class RealServersTest {
                 } catch (Exception e) {
                     throw new RuntimeException(e);
                 }
-            }));
+            }, CLIENTS));
         }
         for (CompletableFuture<Boolean> f : all) {
             assertTrue(f.get());

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Guest side of `make check-provider`; runs inside the VM through kmod/vm/run:
+#
+#   kmod/vm/check-provider.sh /abs/path/spool.ko OUTDIR
+#
+# Loads spool.ko (built with SPOOL_PROC_STAT), runs the provider's JUnit
+# suite with the JUnit console launcher on the spool backend
+# (-Dspool.backend=spool, which forked scenario JVMs inherit): every test,
+# including those tagged "spool" that the host run excludes. Then checks that the
+# module's cycle counter moved. Prints one line per check and ends with
+# exactly one line "N passed, N failed" (the JUnit tests plus these checks).
+# Environment: JAVA (default: java on PATH), JUNIT_ARGS (extra launcher args,
+# e.g. "--select-class io.spool.batching.SpoolBatchingTest"), BACKEND
+# (default spool; epoll runs the same suite on the epoll backend, for
+# comparison).
+set -uo pipefail
+
+ko=${1:?usage: check-provider.sh /abs/path/spool.ko OUTDIR}
+out=${2:?usage: check-provider.sh /abs/path/spool.ko OUTDIR}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+t=$repo/provider/target
+java=${JAVA:-java}
+backend=${BACKEND:-spool}
+passed=0 failed=0
+ok() { passed=$((passed + 1)); echo "ok - provider: $*"; }
+not_ok() { failed=$((failed + 1)); echo "not ok - provider: $*"; }
+finish() {
+	echo "$passed passed, $failed failed"
+	((failed == 0))
+	exit
+}
+stat() { awk -v k="$1" '$1 == k { print $2 }' /proc/spool-stat; }
+
+if ! msg=$(insmod "$ko" 2>&1); then
+	not_ok "insmod $ko: $msg"
+	finish
+fi
+ok "module loaded"
+for f in "$t/classes" "$t/test-classes" "$t/junit-console/junit-platform-console-standalone.jar"; do
+	[[ -e $f ]] || { not_ok "missing $f (run: mvn -DskipTests package)"; finish; }
+done
+
+cycles0=$(stat cycle_calls)
+reports=$out/junit
+rm -rf "$reports"
+mkdir -p "$reports"
+# On the JVM's own class path (not the launcher's --class-path), as under
+# Surefire: then the provider's META-INF/services entry makes SPOOL the
+# default provider of the test JVM too.
+cp="$t/test-classes:$t/classes"
+for j in "$t"/lib/*.jar "$t"/test-lib/*.jar; do cp+=":$j"; done
+start=$(date +%s)
+# shellcheck disable=SC2086
+# from provider/, as under Maven (tests read ../kmod/include/uapi/spool.h)
+cd "$repo/provider" || exit 1
+"$java" -Dspool.backend="$backend" -Dspool.expectBackend="$backend" \
+	-Dspool.test.classes="$t/classes" -Dspool.test.testClasses="$t/test-classes" \
+	-Dspool.test.lib="$t/lib" \
+	-cp "$t/junit-console/junit-platform-console-standalone.jar:$cp" \
+	org.junit.platform.console.ConsoleLauncher execute \
+	${JUNIT_ARGS:---scan-class-path "$t/test-classes"} \
+	--reports-dir "$reports" --details=tree --disable-banner \
+	>"$out/junit.log" 2>&1
+rc=$?
+echo "# JUnit console launcher: exit $rc, $(( $(date +%s) - start )) s; log in $out/junit.log"
+grep -E '✘|\[X\]|MethodSource|=>' "$out/junit.log" | head -n 60 | sed 's/^/# /'
+grep -E '^(native calls|# )' "$out/junit.log" | sed 's/^/# /'
+grep -F 'SPOOL-MEASURE' "$out/junit.log" | sed 's/^/# /'
+
+cycles1=$(stat cycle_calls)
+if [[ $backend != spool ]]; then
+	echo "# backend $backend: cycle_calls $cycles0 -> $cycles1"
+elif [[ -n $cycles0 && -n $cycles1 ]] && ((cycles1 > cycles0)); then
+	ok "/proc/spool-stat cycle_calls moved: $cycles0 -> $cycles1"
+else
+	not_ok "/proc/spool-stat cycle_calls did not move ($cycles0 -> $cycles1)"
+fi
+echo "# /proc/spool-stat after the suite:"
+sed 's/^/#   /' /proc/spool-stat
+
+# The JUnit reports, as "N passed, N failed", merged with our own checks.
+summary=$("$repo/scripts/junit-summary.sh" "$reports" | tail -n 1)
+echo "# JUnit: $summary"
+if [[ $summary =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+	passed=$((passed + BASH_REMATCH[1]))
+	failed=$((failed + BASH_REMATCH[2]))
+else
+	not_ok "no JUnit summary"
+fi
+((rc == 0)) || { [[ $summary =~ \ 0\ failed$ ]] && not_ok "launcher exit status $rc"; }
+finish

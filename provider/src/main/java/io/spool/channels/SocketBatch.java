@@ -1,0 +1,657 @@
+package io.spool.channels;
+
+import io.spool.sys.Counters;
+import io.spool.sys.Errno;
+import io.spool.sys.IO;
+import io.spool.sys.Linux;
+import io.spool.sys.Memory;
+import io.spool.sys.NativeErrors;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The batching state of one {@link SpoolSocketChannel} on the spool
+ * backend: read-ahead bytes, and write-behind (staged) bytes.
+ *
+ * <h2>Read-ahead and the ordering protocol</h2>
+ * The kernel receives into the selector's arena during the cycle ioctl, and
+ * the selecting thread appends those bytes to this channel's buffer only
+ * after the ioctl returns. A direct read(2) by another thread in between
+ * could return later bytes before earlier ones. So:
+ * <ol>
+ * <li>A selector holds its {@code cycleLock} for the whole of a select:
+ *   building the ctl and send batches, the ioctl, distributing the results
+ *   (which appends here, under the channel's readLock) and running
+ *   select(Consumer) actions. Lock order: cycleLock before readLock, never
+ *   the reverse.</li>
+ * <li>{@link #state} holds the ARMED bit (the fd is registered with
+ *   SPOOL_F_RECV in {@link #recvOwner}'s pool) and a count of readers that
+ *   run without the cycle lock. The selector arms only by a CAS from 0 (no
+ *   lock-free reader inside), and arms and disarms only while holding its
+ *   cycleLock; a reader enters lock-free only by a CAS on a state without
+ *   ARMED. So a lock-free reader never overlaps a cycle that may receive
+ *   for this fd: the ctl that disarms is applied by the cycle before it
+ *   receives, and no cycle runs between queuing it and that cycle.</li>
+ * <li>A reader that finds ARMED takes the owner's cycleLock ({@code tryLock};
+ *   if a select holds it: wakeup, then {@code lock}; the lock is fair, so the
+ *   next select waits for it). Holding it, no cycle is in flight and every
+ *   byte received for this fd is in {@link #rbuf}, which it drains before
+ *   any read(2).</li>
+ * <li>A reader that is not the owner's selecting thread (a worker, as in
+ *   Jetty or Tomcat) then disarms read-ahead for good, with a direct
+ *   SPOOL_IOC_MODIFY, and later reads take the lock-free path. Reads on
+ *   the selecting thread outside select (Netty, the JDK HttpServer) take the
+ *   uncontended lock and stay on the read-ahead path.</li>
+ * </ol>
+ *
+ * <h2>Write-behind</h2>
+ * A non-blocking write on the home selector's selecting thread, which holds
+ * (or can tryLock) the cycleLock, is copied into {@link #stage} and sent by
+ * the next cycle. Every access to the staged bytes holds the cycleLock of
+ * {@link #stagedOn} (so never during a cycle that sends them) and the
+ * channel's writeLock. Another thread's write first flushes them, so the
+ * byte order is the order of the writes. A send error is kept and thrown by
+ * the next write.
+ */
+final class SocketBatch {
+    /** Per-channel staging capacity (spool.stageMax). */
+    static final int STAGE_MAX = intProperty("spool.stageMax", 64 << 10);
+    /** Read-ahead pauses (the fd is disarmed) while this many bytes wait unread. */
+    static final int PAUSE_BYTES = intProperty("spool.readAheadPause", 256 << 10);
+    /** How long a close or shutdown waits for the socket to take staged bytes. */
+    static final int FLUSH_TIMEOUT_MS = intProperty("spool.flushTimeoutMs", 30_000);
+    /** "no buffered read result: read(2)" */
+    static final int NONE = Integer.MIN_VALUE;
+
+    private static final ConcurrentLinkedQueue<ByteBuffer> STAGE_POOL = new ConcurrentLinkedQueue<>();
+    private static final AtomicInteger STAGE_POOL_SIZE = new AtomicInteger();
+
+    static int intProperty(String name, int dflt) {
+        try {
+            return Integer.parseInt(System.getProperty(name, Integer.toString(dflt)).trim());
+        } catch (NumberFormatException e) {
+            return dflt;
+        }
+    }
+
+    final SpoolSocketChannel ch;
+
+    SocketBatch(SpoolSocketChannel ch) {
+        this.ch = ch;
+    }
+
+    // ---- registration (selector threads, under their cycleLock)
+
+    /** The one selector this channel is registered with, or null. */
+    volatile SpoolSelector home;
+    SpoolSelectionKey homeKey;
+    /** Read-ahead never again: a worker thread read, or several selectors. */
+    volatile boolean noReadAhead;
+    private int selectors;
+
+    synchronized void registered(SpoolSelector sel, SpoolSelectionKey key) {
+        if (++selectors == 1) {
+            home = sel;
+            homeKey = key;
+        } else {
+            home = null;
+            homeKey = null;
+            noReadAhead = true;
+        }
+    }
+
+    synchronized void deregistered(SpoolSelector sel) {
+        selectors--;
+        if (home == sel) {
+            home = null;
+            homeKey = null;
+        }
+    }
+
+    // ---- read-ahead
+
+    static final int ARMED = 1;
+    private static final int READER = 2;
+    /** ARMED | (lock-free readers * READER); see the class comment. */
+    final AtomicInteger state = new AtomicInteger();
+    volatile SpoolSelector recvOwner;
+
+    // guarded by ch.readLock (appended to under the owner's cycleLock as well)
+    private byte[] rbuf;
+    private int rpos;
+    private int rlim;
+    private boolean eof;
+    private int rerr;
+    /** Unread bytes plus 1 for a pending EOF or error; read without a lock by the selector. */
+    private volatile int pending;
+
+    boolean isArmedBy(SpoolSelector sel) {
+        return recvOwner == sel && (state.get() & ARMED) != 0;
+    }
+
+    /** Selector, under its cycleLock: arms when no lock-free reader is inside. */
+    boolean arm(SpoolSelector sel) {
+        if (isArmedBy(sel)) {
+            return true;
+        }
+        if (recvOwner != null || noReadAhead) {
+            return false;
+        }
+        recvOwner = sel;
+        if (state.compareAndSet(0, ARMED)) {
+            return true;
+        }
+        recvOwner = null;
+        return false;
+    }
+
+    /** Selector, under its cycleLock: the registration without F_RECV is queued or applied. */
+    void disarm(SpoolSelector sel) {
+        if (recvOwner == sel) {
+            state.getAndUpdate(s -> s & ~ARMED);
+            recvOwner = null;
+        }
+    }
+
+    boolean hasPending() {
+        return pending > 0;
+    }
+
+    int unread() {
+        return pending;
+    }
+
+    /**
+     * Before a read: returns the selector whose cycleLock is now held, or
+     * null when the read runs lock-free (then {@link #exitRead(SpoolSelector)}
+     * gives the reader count back).
+     */
+    SpoolSelector enterRead() throws IOException {
+        for (;;) {
+            int s = state.get();
+            if ((s & ARMED) == 0) {
+                SpoolSelector st = stagedOn;
+                if (st != null && Thread.currentThread() != st.selectingThread) {
+                    // staged bytes must go out before another thread's read
+                    st.lockCycle();
+                    if (stagedOn == st) {
+                        flushQuietly();
+                    }
+                    st.unlockCycle();
+                }
+                if (state.compareAndSet(s, s + READER)) {
+                    SpoolSelector h = home;
+                    if (h != null && Thread.currentThread() != h.selectingThread && !noReadAhead) {
+                        noReadAhead = true; // a worker reads this channel: never arm it
+                    }
+                    return null;
+                }
+                continue;
+            }
+            SpoolSelector owner = recvOwner;
+            if (owner == null) {
+                Thread.onSpinWait();
+                continue;
+            }
+            owner.lockCycle();
+            if (recvOwner != owner || (state.get() & ARMED) == 0) {
+                owner.unlockCycle();
+                continue;
+            }
+            if (Thread.currentThread() != owner.selectingThread) {
+                // a worker: no read-ahead for this channel any more
+                owner.disarmForWorker(this);
+                if (stagedOn == owner) {
+                    flushQuietly();
+                }
+            }
+            return owner;
+        }
+    }
+
+    void exitRead(SpoolSelector held) {
+        if (held != null) {
+            held.unlockCycle();
+        } else {
+            state.addAndGet(-READER);
+        }
+    }
+
+    /** Distribution (selector thread, cycleLock held): bytes received for this channel. */
+    void received(ByteBuffer data, int errno) {
+        ch.readLock.lock();
+        try {
+            if (data == null) {
+                if (errno == 0) {
+                    eof = true;
+                } else if (rerr == 0) {
+                    rerr = errno;
+                }
+            } else if (!eof && rerr == 0) {
+                int n = data.remaining();
+                if (rbuf == null) {
+                    rbuf = new byte[Math.max(n, 4096)];
+                } else if (rbuf.length - rlim < n) {
+                    int live = rlim - rpos;
+                    byte[] nb = rbuf;
+                    if (live + n > rbuf.length) {
+                        nb = new byte[Math.max(live + n, rbuf.length * 2)];
+                    }
+                    System.arraycopy(rbuf, rpos, nb, 0, live);
+                    rbuf = nb;
+                    rpos = 0;
+                    rlim = live;
+                }
+                data.get(rbuf, rlim, n);
+                rlim += n;
+            }
+            updatePending();
+        } finally {
+            ch.readLock.unlock();
+        }
+    }
+
+    /** Unread read-ahead bytes (for available()). */
+    int bufferedBytes() {
+        return bufferedCount;
+    }
+
+    private volatile int bufferedCount;
+
+    private void updatePending() {
+        bufferedCount = rlim - rpos;
+        int p = rlim - rpos + ((eof || rerr != 0) ? 1 : 0);
+        if (rlim == rpos && rbuf != null) {
+            rbuf = null; // no memory held per idle connection
+            rpos = 0;
+            rlim = 0;
+        }
+        pending = p;
+    }
+
+    /**
+     * A read under readLock: buffered bytes first, then EOF or the error,
+     * else read(2). Returns a count, IO.EOF, IO.UNAVAILABLE or IO.RESET.
+     */
+    int read(ByteBuffer dst) throws IOException {
+        if (pending > 0) {
+            int r = takeBuffered(dst);
+            if (r != NONE) {
+                return r;
+            }
+        }
+        return IO.read(ch.fd(), dst);
+    }
+
+    long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+        if (pending > 0) {
+            long total = 0;
+            for (int i = offset; i < offset + length && rlim > rpos; i++) {
+                int r = takeBytes(dsts[i]);
+                total += r;
+            }
+            if (total > 0) {
+                Counters.READS_FROM_MEMORY.increment();
+                updatePending();
+                return total;
+            }
+            boolean any = false;
+            for (int i = offset; i < offset + length; i++) {
+                any |= dsts[i].hasRemaining();
+            }
+            if (!any) {
+                return 0;
+            }
+            int r = takeStatus();
+            if (r != NONE) {
+                return r;
+            }
+        }
+        return IO.read(ch.fd(), dsts, offset, length);
+    }
+
+    private int takeBuffered(ByteBuffer dst) throws IOException {
+        if (rlim > rpos) {
+            int n = takeBytes(dst);
+            Counters.READS_FROM_MEMORY.increment();
+            updatePending();
+            return n;
+        }
+        if (!dst.hasRemaining()) {
+            return 0;
+        }
+        return takeStatus();
+    }
+
+    private int takeBytes(ByteBuffer dst) {
+        int n = Math.min(dst.remaining(), rlim - rpos);
+        if (n > 0) {
+            dst.put(rbuf, rpos, n);
+            rpos += n;
+        }
+        return n;
+    }
+
+    /** EOF or the receive error, in order after the bytes; consumed once. */
+    private int takeStatus() throws IOException {
+        if (rerr != 0) {
+            int e = rerr;
+            rerr = 0;
+            eof = false;
+            updatePending();
+            Counters.READS_FROM_MEMORY.increment();
+            if (NativeErrors.isConnectionReset(e)) {
+                return IO.RESET;
+            }
+            throw NativeErrors.io(e);
+        }
+        if (eof) {
+            eof = false;
+            updatePending();
+            Counters.READS_FROM_MEMORY.increment();
+            return IO.EOF;
+        }
+        return NONE;
+    }
+
+    // ---- write-behind
+
+    /** The selector whose next cycle sends {@link #stage}; null when nothing is staged. */
+    volatile SpoolSelector stagedOn;
+    // guarded by stagedOn's cycleLock and ch.writeLock
+    private ByteBuffer stage;
+    private int sendPos;
+    private int stageLen;
+    /** The registration carries POLLOUT for the staged bytes (selector thread). */
+    boolean internalOut;
+    /** A failed send, thrown by the next write. */
+    private volatile int sendErrno;
+
+    boolean needsOut() {
+        return stagedOn != null && stageLen > sendPos && sendBlocked;
+    }
+
+    private boolean sendBlocked;
+    /** In the selector's list of staged channels (its cycleLock). */
+    boolean listed;
+    SpoolSelector queuedBy;
+    long queuedIn;
+
+    /**
+     * Before a write, without locks: the selector whose cycleLock is now held
+     * (staged bytes exist, or this thread may stage), or null.
+     */
+    SpoolSelector enterWrite() {
+        for (;;) {
+            SpoolSelector st = stagedOn;
+            if (st != null) {
+                st.lockCycle();
+                if (stagedOn != st) {
+                    st.unlockCycle();
+                    continue;
+                }
+                return st;
+            }
+            SpoolSelector h = home;
+            // tryLock is reentrant: inside a select(Consumer) action it counts one more hold
+            if (h != null && h.writeBehind && Thread.currentThread() == h.selectingThread
+                    && h.cycleLock.tryLock()) {
+                return h;
+            }
+            return null;
+        }
+    }
+
+    void exitWrite(SpoolSelector held) {
+        if (held != null) {
+            held.cycleLock.unlock();
+        }
+    }
+
+    /**
+     * A non-blocking write under writeLock, holding {@code held}'s cycleLock
+     * (from {@link #enterWrite}). Returns the bytes taken, or NONE: the
+     * caller writes directly.
+     */
+    int write(ByteBuffer src, SpoolSelector held) throws IOException {
+        int e = sendErrno;
+        if (e != 0) {
+            sendErrno = 0;
+            throw NativeErrors.io(e);
+        }
+        if (held == null) {
+            return NONE;
+        }
+        boolean mayStage = held == home && held.writeBehind && Thread.currentThread() == held.selectingThread
+                && ch.isOutputOpen();
+        if (stagedOn == held) {
+            if (!mayStage || stageLen - sendPos + src.remaining() > STAGE_MAX) {
+                flush();
+                if (stagedOn == held) {
+                    if (!mayStage) {
+                        return 0; // the socket takes nothing yet
+                    }
+                    return stageFrom(src, held);
+                }
+            } else {
+                return stageFrom(src, held);
+            }
+        }
+        if (mayStage && src.remaining() <= STAGE_MAX) {
+            return stageFrom(src, held);
+        }
+        return NONE;
+    }
+
+    long write(ByteBuffer[] srcs, int offset, int length, SpoolSelector held) throws IOException {
+        long total = 0;
+        for (int i = offset; i < offset + length; i++) {
+            total += srcs[i].remaining();
+        }
+        if (total > STAGE_MAX) {
+            int e = sendErrno;
+            if (e != 0) {
+                sendErrno = 0;
+                throw NativeErrors.io(e);
+            }
+            if (stagedOn == held && held != null) {
+                flush();
+                if (stagedOn == held) {
+                    return 0;
+                }
+            }
+            return NONE;
+        }
+        ByteBuffer tmp = ByteBuffer.allocate((int) total);
+        for (int i = offset; i < offset + length; i++) {
+            tmp.put(srcs[i].duplicate());
+        }
+        tmp.flip();
+        int r = write(tmp, held);
+        if (r == NONE) {
+            return NONE;
+        }
+        int left = r;
+        for (int i = offset; i < offset + length && left > 0; i++) {
+            int take = Math.min(left, srcs[i].remaining());
+            srcs[i].position(srcs[i].position() + take);
+            left -= take;
+        }
+        return r;
+    }
+
+    private int stageFrom(ByteBuffer src, SpoolSelector sel) {
+        if (stage == null) {
+            stage = takeStageBuffer();
+            sendPos = 0;
+            stageLen = 0;
+        } else if (stageLen + src.remaining() > stage.capacity()) {
+            // compact what the cycles have not sent yet
+            ByteBuffer d = stage.duplicate();
+            d.limit(stageLen).position(sendPos);
+            stage.clear();
+            stage.put(d);
+            stageLen -= sendPos;
+            sendPos = 0;
+        }
+        int n = Math.min(src.remaining(), stage.capacity() - stageLen);
+        ByteBuffer d = stage.duplicate();
+        d.clear().position(stageLen);
+        ByteBuffer s = src.duplicate();
+        s.limit(s.position() + n);
+        d.put(s);
+        src.position(src.position() + n);
+        stageLen += n;
+        if (stagedOn == null) {
+            stagedOn = sel;
+            sel.staged(this);
+        }
+        Counters.STAGED_WRITES.increment();
+        return n;
+    }
+
+    /** Cycle building (selector thread, cycleLock): queue the send. */
+    boolean addSend(io.spool.backend.Poller poller) {
+        if (stage == null || stageLen <= sendPos) {
+            return false;
+        }
+        return poller.addSend(ch.fd(), Memory.address(stage) + sendPos, stageLen - sendPos);
+    }
+
+    /** The cycle's result for the send queued by {@link #addSend}. */
+    void sent(int result) {
+        if (result > 0) {
+            sendPos += result;
+            sendBlocked = sendPos < stageLen;
+        } else if (result == -Errno.EAGAIN || result == 0) {
+            sendBlocked = true;
+        } else {
+            sendErrno = -result;
+            sendPos = stageLen;
+        }
+        if (sendPos >= stageLen) {
+            releaseStage();
+        }
+    }
+
+    private void releaseStage() {
+        ByteBuffer b = stage;
+        stage = null;
+        sendPos = 0;
+        stageLen = 0;
+        sendBlocked = false;
+        stagedOn = null;
+        if (b != null && STAGE_POOL_SIZE.get() < 256) {
+            STAGE_POOL_SIZE.incrementAndGet();
+            STAGE_POOL.offer(b);
+        }
+    }
+
+    private static ByteBuffer takeStageBuffer() {
+        ByteBuffer b = STAGE_POOL.poll();
+        if (b != null) {
+            STAGE_POOL_SIZE.decrementAndGet();
+            b.clear();
+            return b;
+        }
+        return Memory.allocate(STAGE_MAX);
+    }
+
+    /**
+     * Writes staged bytes now, not blocking (holding stagedOn's cycleLock and
+     * writeLock). What the socket does not take stays staged.
+     */
+    void flush() throws IOException {
+        if (stage == null) {
+            return;
+        }
+        while (sendPos < stageLen) {
+            Counters.STAGED_FLUSHES.increment();
+            long n = IO.write(ch.fd(), Memory.address(stage) + sendPos, stageLen - sendPos);
+            if (n == IO.UNAVAILABLE) {
+                sendBlocked = true;
+                return;
+            }
+            sendPos += (int) n;
+        }
+        releaseStage();
+    }
+
+    private void flushQuietly() {
+        ch.writeLock.lock();
+        try {
+            flush();
+        } catch (IOException e) {
+            sendErrno = Errno.EPIPE;
+            releaseStage();
+        } finally {
+            ch.writeLock.unlock();
+        }
+    }
+
+    /**
+     * Before close, shutdown, configureBlocking(true) and at exit, from any
+     * thread holding no lock: takes the staged bytes away from the cycles and
+     * writes them, waiting for the socket to take them (up to
+     * spool.flushTimeoutMs).
+     */
+    void flushBlocking() {
+        SpoolSelector st = stagedOn;
+        if (st == null) {
+            return;
+        }
+        ByteBuffer b;
+        int pos;
+        int len;
+        st.lockCycle();
+        try {
+            if (stagedOn != st) {
+                return;
+            }
+            b = stage;
+            pos = sendPos;
+            len = stageLen;
+            stage = null;
+            releaseStage(); // stagedOn = null; b is not pooled (stage was nulled)
+        } finally {
+            st.unlockCycle();
+        }
+        writeOut(b, pos, len);
+    }
+
+    /** At exit: the caller holds stagedOn's cycleLock, or no cycle can run. */
+    void flushAtExit() {
+        ByteBuffer b = stage;
+        int pos = sendPos;
+        int len = stageLen;
+        stage = null;
+        releaseStage();
+        writeOut(b, pos, len);
+    }
+
+    private void writeOut(ByteBuffer b, int pos, int len) {
+        if (b == null) {
+            return;
+        }
+        long deadline = System.nanoTime() + FLUSH_TIMEOUT_MS * 1_000_000L;
+        try {
+            while (pos < len) {
+                Counters.STAGED_FLUSHES.increment();
+                long n = IO.write(ch.fd(), Memory.address(b) + pos, len - pos);
+                if (n == IO.UNAVAILABLE) {
+                    long left = (deadline - System.nanoTime()) / 1_000_000L;
+                    if (left <= 0) {
+                        return;
+                    }
+                    IO.poll(ch.fd(), Linux.POLLOUT, -1, (int) Math.min(left, 1000));
+                    continue;
+                }
+                pos += (int) n;
+            }
+        } catch (IOException e) {
+            sendErrno = Errno.EPIPE;
+        }
+    }
+}

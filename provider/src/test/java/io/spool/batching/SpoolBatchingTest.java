@@ -1,0 +1,210 @@
+package io.spool.batching;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.spool.SpoolSelectorProvider;
+import io.spool.conformance.ConformanceTest;
+import io.spool.sys.Counters;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.channels.spi.SelectorProvider;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The spool backend's batching, measured with the provider's counters.
+ * Tagged "spool": the host run (epoll) excludes it, the VM run
+ * (make check-provider, module loaded) includes it.
+ */
+@Tag("spool")
+class SpoolBatchingTest {
+    static final int CLIENTS = 100;
+
+    static SelectorProvider spool() throws Exception {
+        SelectorProvider p = SelectorProvider.provider();
+        assertTrue(p instanceof SpoolSelectorProvider, "the default provider is SPOOL: " + p);
+        assertEquals(System.getProperty("spool.expectBackend", "spool"), ((SpoolSelectorProvider) p).backendName());
+        return p;
+    }
+
+    static long calls() {
+        return Counters.NATIVE_CALLS.sum();
+    }
+
+    @Test
+    void backendIsSpool() throws Exception {
+        assertEquals("spool", ((SpoolSelectorProvider) spool()).backendName());
+    }
+
+    /**
+     * 100 clients each send a message: one select reports 100 readable keys
+     * with one native call, reading them costs none, and the 100 replies
+     * written on the selector thread go out with the next select's one call.
+     */
+    @Test
+    void oneSelectTurnIsOneNativeCall() throws Exception {
+        SelectorProvider p = spool();
+        InetAddress lo = InetAddress.getLoopbackAddress();
+        try (ServerSocketChannel ssc = p.openServerSocketChannel(); Selector sel = p.openSelector()) {
+            ssc.bind(new InetSocketAddress(lo, 0), CLIENTS);
+            ssc.configureBlocking(false);
+            SelectionKey acceptKey = ssc.register(sel, SelectionKey.OP_ACCEPT);
+            List<Socket> clients = new ArrayList<>();
+            List<SocketChannel> server = new ArrayList<>();
+            try {
+                for (int i = 0; i < CLIENTS; i++) {
+                    Socket s = new Socket(lo, ((InetSocketAddress) ssc.getLocalAddress()).getPort());
+                    s.setSoTimeout(20_000);
+                    clients.add(s);
+                }
+                // accept-ahead: the connections come with the cycles
+                long c0 = calls();
+                long t0 = System.nanoTime();
+                while (server.size() < CLIENTS && System.nanoTime() - t0 < 20_000_000_000L) {
+                    sel.select(1000);
+                    sel.selectedKeys().clear();
+                    SocketChannel c;
+                    while ((c = ssc.accept()) != null) {
+                        c.configureBlocking(false);
+                        c.register(sel, SelectionKey.OP_READ);
+                        server.add(c);
+                    }
+                }
+                assertEquals(CLIENTS, server.size());
+                System.out.println("SPOOL-MEASURE accept " + CLIENTS + " connections: " + (calls() - c0)
+                        + " native calls, " + Counters.ACCEPTS_FROM_MEMORY.sum() + " accepts served from memory");
+                acceptKey.interestOps(0);
+                sel.selectNow(); // the registrations ride in this cycle
+                sel.selectedKeys().clear();
+
+                for (int i = 0; i < CLIENTS; i++) {
+                    clients.get(i).getOutputStream().write(("message " + i + "\n").getBytes(StandardCharsets.US_ASCII));
+                }
+                Thread.sleep(300); // loopback delivers within the write; give TCG time anyway
+
+                long before = calls();
+                long cyclesBefore = Counters.CYCLES.sum();
+                int n = sel.select(5000);
+                long selectCalls = calls() - before;
+                assertEquals(CLIENTS, n, "one select reports every readable socket");
+                assertEquals(1, selectCalls, "native calls of one select with " + CLIENTS + " ready sockets");
+                assertEquals(1, Counters.CYCLES.sum() - cyclesBefore);
+
+                long readStart = calls();
+                ByteBuffer buf = ByteBuffer.allocate(256);
+                List<SocketChannel> ready = new ArrayList<>();
+                for (SelectionKey k : sel.selectedKeys()) {
+                    assertTrue(k.isReadable());
+                    SocketChannel c = (SocketChannel) k.channel();
+                    buf.clear();
+                    int r = c.read(buf);
+                    assertTrue(r > 0, "read " + r);
+                    String msg = new String(buf.array(), 0, r, StandardCharsets.US_ASCII);
+                    assertTrue(msg.startsWith("message ") && msg.endsWith("\n"), msg);
+                    ready.add(c);
+                    buf.flip();
+                    assertEquals(r, c.write(buf), "the reply is staged whole");
+                }
+                sel.selectedKeys().clear();
+                long readWriteCalls = calls() - readStart;
+                assertEquals(0, readWriteCalls, "reading " + CLIENTS + " channels and staging the replies");
+
+                long sendStart = calls();
+                long sendsBefore = Counters.CYCLE_SENDS.sum();
+                sel.selectNow();
+                assertEquals(1, calls() - sendStart, "the next select sends every reply in its one call");
+                assertEquals(CLIENTS, Counters.CYCLE_SENDS.sum() - sendsBefore);
+
+                for (int i = 0; i < CLIENTS; i++) {
+                    InputStream in = clients.get(i).getInputStream();
+                    byte[] want = ("message " + i + "\n").getBytes(StandardCharsets.US_ASCII);
+                    assertArrayEquals(want, in.readNBytes(want.length));
+                }
+                System.out.println("SPOOL-MEASURE native calls per select turn at " + CLIENTS + " ready sockets: "
+                        + selectCalls + " (select), " + readWriteCalls + " (" + CLIENTS + " reads + "
+                        + CLIENTS + " writes), 1 (next select, " + CLIENTS + " sends)");
+            } finally {
+                for (Socket s : clients) {
+                    s.close();
+                }
+                for (SocketChannel c : server) {
+                    c.close();
+                }
+            }
+        }
+    }
+
+    /** Staged bytes reach the peer before close, shutdownOutput and configureBlocking(true). */
+    @Test
+    void stagedBytesAreFlushed() throws Exception {
+        for (String how : new String[] {"close", "shutdownOutput", "configureBlocking"}) {
+            FlushScenarios.run(spool(), how, true);
+        }
+    }
+
+    /** Staged bytes written just before System.exit reach the peer (the shutdown hook). */
+    @Test
+    void stagedBytesAreFlushedAtExit() throws Exception {
+        try (ServerSocket ss = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+            CompletableFuture<List<String>> jvm = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return ConformanceTest.runJvmPublic(List.of(), FlushScenarios.class.getName(),
+                            List.of("exit", Integer.toString(ss.getLocalPort())));
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            ss.setSoTimeout(60_000);
+            try (Socket s = ss.accept()) {
+                s.setSoTimeout(60_000);
+                byte[] got = s.getInputStream().readAllBytes();
+                assertArrayEquals(FlushScenarios.pattern(FlushScenarios.EXIT_BYTES), got);
+            }
+            List<String> out = jvm.get(120, TimeUnit.SECONDS);
+            assertTrue(out.contains("staged " + FlushScenarios.EXIT_BYTES), String.join("\n", out));
+        }
+    }
+
+    /** Each switch off (and all off): the same flushes and echo are still correct. */
+    @Test
+    void switchesOffStayCorrect() throws Exception {
+        String[][] variants = {
+            {"-Dspool.readAhead=false"},
+            {"-Dspool.writeBehind=false"},
+            {"-Dspool.acceptAhead=false"},
+            {"-Dspool.readAhead=false", "-Dspool.writeBehind=false", "-Dspool.acceptAhead=false"},
+        };
+        List<CompletableFuture<List<String>>> runs = new ArrayList<>();
+        for (String[] v : variants) {
+            runs.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    return ConformanceTest.runJvmPublic(List.of(v), FlushScenarios.class.getName(), List.of("all"));
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            }));
+        }
+        for (int i = 0; i < variants.length; i++) {
+            List<String> out = runs.get(i).get(240, TimeUnit.SECONDS);
+            String all = String.join("\n", out);
+            assertTrue(out.contains("ALL OK"), String.join(" ", variants[i]) + ":\n" + all);
+            assertNotNull(all);
+        }
+    }
+}
