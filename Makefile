@@ -15,11 +15,11 @@ VM := $(CURDIR)/kmod/vm/run
 MVN := mvn -B -q -Dstyle.color=never -f $(CURDIR)/pom.xml
 
 # The parts of `make check`, run in this order by scripts/check.sh.
-# Later: check-provider (the spool backend in the VM) and compat.
-CHECK_PARTS := check-build check-provider-host check-kmod
+# Later: compat.
+CHECK_PARTS := check-build check-provider-host check-kmod check-provider compat
 
 .PHONY: all setup kmod provider check check-build check-kmod \
-	check-provider-host clean
+	check-provider-host check-provider clean
 
 all: kmod provider
 
@@ -43,7 +43,8 @@ check-build: setup
 # The provider's tests on the host, where there is no module: the epoll
 # backend, each conformance scenario on the JDK's provider and on SPOOL.
 check-provider-host: setup
-	@$(MVN) verify; rc=$$?; \
+	@rm -rf provider/target/surefire-reports; \
+	$(MVN) verify; rc=$$?; \
 	echo; scripts/junit-summary.sh provider/target/surefire-reports || rc=1; \
 	exit $$rc
 
@@ -66,7 +67,95 @@ check-kmod: setup
 	echo "$${summary:-0 passed, 1 failed}"; \
 	exit $$rc
 
+# The provider's whole suite in the VM, on the spool backend (module loaded,
+# -Dspool.backend=spool), with the "spool"-tagged batching tests the host
+# run excludes; JUnit console launcher, no Maven in the guest.
+check-provider: setup
+	$(MAKE) -C kmod KVER=$(KVER) SPOOL_PROC_STAT=1
+	$(MVN) -pl provider -am -DskipTests package
+	@mkdir -p $(BUILD)/check-provider
+	@start=$$(date +%s); \
+	$(VM) --timeout 900 --out $(BUILD)/check-provider -- \
+		kmod/vm/check-provider.sh $(CURDIR)/kmod/spool.ko $(BUILD)/check-provider \
+		| tee $(BUILD)/check-provider/log.txt; \
+	rc=$${PIPESTATUS[0]}; \
+	echo "check-provider: $$(( $$(date +%s) - start )) s wall, exit $$rc;" \
+	     "JUnit log in build/check-provider/junit.log"; \
+	summary=$$(grep -E '^[0-9]+ passed, [0-9]+ failed$$' \
+		$(BUILD)/check-provider/log.txt | tail -n 1); \
+	echo "$${summary:-0 passed, 1 failed}"; \
+	exit $$rc
+
 clean:
 	$(MAKE) -C kmod KVER=$(KVER) clean
 	rm -rf $(BUILD)
 	$(MVN) clean
+
+# --- compat-tests/: real servers on the default provider and on SPOOL ------
+# `make compat`: in the VM with spool.ko loaded; SPOOL runs must use the
+# backend EXPECT_BACKEND. `make compat-host`: the same on this machine, where
+# SPOOL falls back to epoll. Table in build/compat*/compat.md.
+.PHONY: compat compat-host demo
+EXPECT_BACKEND ?= spool
+COMPAT_CP := compat-tests/target/compat-tests.jar:compat-tests/target/lib/*
+
+compat: setup
+	$(MAKE) -C kmod KVER=$(KVER) SPOOL_PROC_STAT=1
+	$(MVN) -DskipTests package
+	@mkdir -p $(BUILD)/compat
+	@start=$$(date +%s); \
+	$(VM) --timeout 1800 --out $(BUILD)/compat \
+		--env EXPECT_BACKEND=$(EXPECT_BACKEND) -- \
+		compat-tests/vm/compat.sh $(CURDIR)/kmod/spool.ko $(COMPAT_ARGS) \
+		| tee $(BUILD)/compat/log.txt; \
+	rc=$${PIPESTATUS[0]}; \
+	echo "compat: $$(( $$(date +%s) - start )) s wall, exit $$rc;" \
+	     "table in build/compat/compat.md"; \
+	summary=$$(grep -E '^[0-9]+ passed, [0-9]+ failed$$' \
+		$(BUILD)/compat/log.txt | tail -n 1); \
+	echo "$${summary:-0 passed, 1 failed}"; \
+	exit $$rc
+
+compat-host:
+	$(MVN) -DskipTests package
+	@mkdir -p $(BUILD)/compat-host
+	java -cp '$(COMPAT_CP)' io.spool.compat.CompatDriver \
+		--out $(BUILD)/compat-host --expect-backend epoll $(COMPAT_ARGS)
+
+# The main job: the JDK HttpServer and Netty on both providers under wrk in
+# the VM, side by side.
+demo: setup
+	@scripts/demo.sh
+
+# --- kmod/fuzz/: the module under hostile input ------------------------------
+# `make fuzz [SEED=1] [DURATION=600] [THREADS=4]`: the fuzzer in the VM, then
+# the gauge, socket, kernel-log and unload checks, the isolation tests and the
+# regression tests of bugs fuzzing found (kmod/vm/fuzz.sh). `make check-fuzz`:
+# the fixed-seed run of 2 minutes that `make check` includes.
+.PHONY: fuzz check-fuzz
+SEED ?= 1
+DURATION ?= 600
+THREADS ?= 4
+FUZZ_OUT ?= $(BUILD)/fuzz
+CHECK_PARTS += check-fuzz
+
+fuzz: setup
+	$(MAKE) -C kmod KVER=$(KVER) SPOOL_PROC_STAT=1
+	$(MAKE) -C kmod/fuzz
+	@mkdir -p $(FUZZ_OUT)
+	@start=$$(date +%s); \
+	$(VM) --timeout $$(( $(DURATION) + 900 )) --out $(FUZZ_OUT) \
+		--env SEED=$(SEED) --env DURATION=$(DURATION) --env THREADS=$(THREADS) -- \
+		kmod/vm/fuzz.sh $(CURDIR)/kmod/spool.ko \
+		| tee $(FUZZ_OUT)/log.txt; \
+	rc=$${PIPESTATUS[0]}; \
+	echo "fuzz: $$(( $$(date +%s) - start )) s wall, exit $$rc;" \
+	     "kernel log in $(FUZZ_OUT)/dmesg.txt"; \
+	summary=$$(grep -E '^[0-9]+ passed, [0-9]+ failed$$' \
+		$(FUZZ_OUT)/log.txt | tail -n 1); \
+	echo "$${summary:-0 passed, 1 failed}"; \
+	exit $$rc
+
+check-fuzz:
+	@$(MAKE) --no-print-directory fuzz SEED=1 DURATION=120 THREADS=4 \
+		FUZZ_OUT=$(BUILD)/check-fuzz
