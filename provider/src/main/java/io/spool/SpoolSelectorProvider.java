@@ -31,6 +31,10 @@ public final class SpoolSelectorProvider extends SelectorProvider {
     private Backend backend;
     private IOException backendFailure;
 
+    static {
+        CountersDump.installIfAsked();
+    }
+
     public SpoolSelectorProvider() {
     }
 

@@ -8,7 +8,6 @@ import io.spool.sys.Memory;
 import io.spool.sys.NativeErrors;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -65,8 +64,6 @@ final class SocketBatch {
     /** "no buffered read result: read(2)" */
     static final int NONE = Integer.MIN_VALUE;
 
-    private static final ConcurrentLinkedQueue<ByteBuffer> STAGE_POOL = new ConcurrentLinkedQueue<>();
-    private static final AtomicInteger STAGE_POOL_SIZE = new AtomicInteger();
 
     static int intProperty(String name, int dflt) {
         try {
@@ -232,7 +229,7 @@ final class SocketBatch {
             } else if (!eof && rerr == 0) {
                 int n = data.remaining();
                 if (rbuf == null) {
-                    rbuf = new byte[Math.max(n, 4096)];
+                    rbuf = new byte[n]; // most requests arrive whole: no zeroing of spare room
                 } else if (rbuf.length - rlim < n) {
                     int live = rlim - rpos;
                     byte[] nb = rbuf;
@@ -483,17 +480,26 @@ final class SocketBatch {
     }
 
     private int stageFrom(ByteBuffer src, SpoolSelector sel) {
+        int want = src.remaining();
         if (stage == null) {
-            stage = takeStageBuffer();
+            stage = StagePool.take(want);
             sendPos = 0;
             stageLen = 0;
-        } else if (stageLen + src.remaining() > stage.capacity()) {
-            // compact what the cycles have not sent yet
+        } else if (stageLen + want > stage.capacity()) {
+            // move what the cycles have not sent yet to the front, or into a bigger buffer
             ByteBuffer d = stage.duplicate();
             d.limit(stageLen).position(sendPos);
-            stage.clear();
-            stage.put(d);
-            stageLen -= sendPos;
+            int live = stageLen - sendPos;
+            if (live + want > stage.capacity() && stage.capacity() < StagePool.maxSize()) {
+                ByteBuffer bigger = StagePool.take(live + want);
+                bigger.put(d);
+                StagePool.give(stage);
+                stage = bigger;
+            } else {
+                stage.clear();
+                stage.put(d);
+            }
+            stageLen = live;
             sendPos = 0;
         }
         int n = Math.min(src.remaining(), stage.capacity() - stageLen);
@@ -543,20 +549,9 @@ final class SocketBatch {
         stageLen = 0;
         sendBlocked = false;
         stagedOn = null;
-        if (b != null && STAGE_POOL_SIZE.get() < 256) {
-            STAGE_POOL_SIZE.incrementAndGet();
-            STAGE_POOL.offer(b);
-        }
-    }
-
-    private static ByteBuffer takeStageBuffer() {
-        ByteBuffer b = STAGE_POOL.poll();
         if (b != null) {
-            STAGE_POOL_SIZE.decrementAndGet();
-            b.clear();
-            return b;
+            StagePool.give(b);
         }
-        return Memory.allocate(STAGE_MAX);
     }
 
     /**

@@ -65,6 +65,8 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
 
     private final Object interruptLock = new Object();
     private boolean interruptTriggered;
+    /** A select's cycle may sleep in the kernel now (guarded by interruptLock). */
+    private boolean sleeping;
 
     private boolean inSelect;
     // state of the select in progress (selector thread only)
@@ -228,16 +230,26 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
             long deadline = to > 0 ? System.nanoTime() + to * 1_000_000L : 0;
             for (;;) {
                 int n;
+                boolean consumed = false;
+                synchronized (interruptLock) {
+                    if (interruptTriggered) {
+                        to = 0; // wakeup() came first: return at once, and consume it
+                        consumed = true;
+                    } else if (to != 0) {
+                        sleeping = true; // from here, wakeup() must reach the kernel
+                    }
+                }
                 inCycle = true;
                 try {
                     n = poller.poll(to, this);
                 } finally {
                     inCycle = false;
                     sending.clear();
-                }
-                if (poller.woken()) {
                     synchronized (interruptLock) {
-                        interruptTriggered = false;
+                        sleeping = false;
+                        if (consumed || poller.woken()) {
+                            interruptTriggered = false;
+                        }
                     }
                 }
                 if (n > 0 || poller.woken() || to == 0 || Thread.currentThread().isInterrupted()) {
@@ -651,12 +663,16 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
     public Selector wakeup() {
         synchronized (interruptLock) {
             if (!interruptTriggered) {
-                try {
-                    poller.wakeup();
-                } catch (IOException e) {
-                    throw new InternalError(e);
-                }
                 interruptTriggered = true;
+                if (sleeping) {
+                    // only a cycle that may sleep needs the kernel; any other
+                    // select sees interruptTriggered before its cycle
+                    try {
+                        poller.wakeup();
+                    } catch (IOException e) {
+                        throw new InternalError(e);
+                    }
+                }
             }
         }
         return this;
