@@ -95,7 +95,7 @@ clean:
 # `make compat`: in the VM with spool.ko loaded; SPOOL runs must use the
 # backend EXPECT_BACKEND. `make compat-host`: the same on this machine, where
 # SPOOL falls back to epoll. Table in build/compat*/compat.md.
-.PHONY: compat compat-host demo
+.PHONY: compat compat-host demo bench
 EXPECT_BACKEND ?= spool
 COMPAT_CP := compat-tests/target/compat-tests.jar:compat-tests/target/lib/*
 
@@ -126,6 +126,12 @@ compat-host:
 # the VM, side by side.
 demo: setup
 	@scripts/demo.sh
+
+# The benchmarks: three unmodified servers on both providers, A B A B, in
+# the VM and (epoll fallback) on the host; table and chart in
+# compat-tests/bench/results/. BENCH_PAIRS, BENCH_CONNS, ... (scripts/bench.sh).
+bench: setup
+	@scripts/bench.sh
 
 # --- kmod/fuzz/: the module under hostile input ------------------------------
 # `make fuzz [SEED=1] [DURATION=600] [THREADS=4]`: the fuzzer in the VM, then

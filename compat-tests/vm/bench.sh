@@ -1,0 +1,281 @@
+#!/usr/bin/env bash
+# Guest side of `make bench`; runs inside the VM through kmod/vm/run:
+#
+#   compat-tests/vm/bench.sh /abs/path/spool.ko OUT-DIR
+#   compat-tests/vm/bench.sh host OUT-DIR     (on the host: the epoll fallback)
+#
+# Loads spool.ko (built with SPOOL_PROC_STAT) and runs, for each of
+# BENCH_PAIRS pairs, each server in BENCH_SERVERS once on the JDK's default
+# provider and then once on SPOOL (A B A B ...). A pass starts the server's
+# JVM, warms it up, then measures every connection count in BENCH_CONNS.
+#
+# One measurement: wrk runs RAMP + BENCH_WINDOW + 2 seconds; RAMP (BENCH_RAMP
+# plus a second per BENCH_RAMP_PER connections) lets every connection be
+# made, and only the BENCH_WINDOW seconds after it count (wrk's closing of
+# its connections, after the window, does not either):
+#   - responses: compat-tests/bench/window.lua counts those inside the window;
+#   - system calls: perf stat --per-thread -e raw_syscalls:sys_enter on the
+#     server's pid, enabled after RAMP (-D) for BENCH_WINDOW seconds; the
+#     JVM's own housekeeping threads (JIT compilers, GC, VM thread, ...) are
+#     counted apart from the threads that serve;
+#   - CPU: utime + stime of the server's threads (/proc/PID/task/*/stat) at
+#     both ends, the JVM's own threads apart;
+#   - batches: /proc/spool-stat at both ends, and the provider's counters
+#     (-Dspool.countersFile, dumped on SIGWINCH) just before and just after.
+#
+# Writes OUT-DIR/results.tsv (header line first), OUT-DIR/env.txt, and the
+# raw files per run. Prints "[bench m:ss] ..." progress lines. Exits non-zero
+# with a "bench: ..." line when a step fails.
+set -uo pipefail
+
+ko=${1:?usage: bench.sh /abs/path/spool.ko OUT-DIR}
+out=${2:?usage: bench.sh /abs/path/spool.ko OUT-DIR}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+servers=${BENCH_SERVERS:-jdk-httpserver netty-http nio-echo}
+conns=${BENCH_CONNS:-100 1000 5000}
+pairs=${BENCH_PAIRS:-3}
+window=${BENCH_WINDOW:-10}
+ramp0=${BENCH_RAMP:-4}
+ramp_per=${BENCH_RAMP_PER:-500}
+warm=${BENCH_WARMUP:-15}
+tail=2	# wrk runs on after the window: its closing is not measured
+java=${JAVA_HOME:+$JAVA_HOME/bin/}java
+cp="$repo/compat-tests/target/compat-tests.jar:$repo/compat-tests/target/lib/*"
+pcp="$repo/provider/target/spool-provider.jar:$repo/provider/target/lib/*"
+lua=$repo/compat-tests/bench/window.lua
+results=$out/results.tsv
+server_pid=
+
+say() { printf '[bench %d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
+die() {
+	echo "bench: $*"
+	[[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null
+	exit 1
+}
+
+server_setup() {	# sets main, mode, path
+	mode=http path=/small
+	case $1 in
+	jdk-httpserver) main=io.spool.compat.servers.JdkHttpServerMain ;;
+	netty-http) main=io.spool.compat.servers.NettyHttpServerMain ;;
+	nio-echo) main=io.spool.compat.servers.NioEchoServerMain mode=echo path=/ ;;
+	*) die "unknown server '$1' (known: jdk-httpserver netty-http nio-echo)" ;;
+	esac
+}
+
+# Flags that the server gets on both providers. The JDK's server closes idle
+# keep-alive connections beyond 200 by default; wrk would count those.
+server_flags() {
+	case $1 in
+	jdk-httpserver) echo -Dsun.net.httpserver.maxIdleConnections=10000 ;;
+	esac
+}
+
+# The JVM's own threads, by the 15-character names perf shows; everything
+# else (event loops, dispatchers, workers, main) serves.
+jvm_threads='^(C1 CompilerThre|C2 CompilerThre|VM Thread|VM Periodic Tas|GC Thread#|G1 |Signal Dispatch|Service Thread|Monitor Deflati|Common-Cleaner|Finalizer|Reference Handl|Notification Th|Sweeper thread|Attach Listener)'
+
+ticks() {	# ticks PID: "name<TAB>utime+stime" per thread, in clock ticks
+	local t
+	for t in /proc/"$1"/task/*; do
+		awk '{ name = $0; sub(/^[^(]*\(/, "", name); sub(/\) [A-Z] .*$/, "", name)
+			sub(/^.*\) /, ""); print name "\t" $12 + $13 }' "$t/stat" 2>/dev/null
+	done
+}
+
+sum_ticks() {	# sum_ticks FILE [RE]: ticks of the threads whose name matches RE
+	awk -F'\t' -v re="${2:-}" 're == "" || $1 ~ re { s += $2 } END { print s + 0 }' "$1"
+}
+
+cpu() {	# cpu A B [RE]: clock ticks between two ticks() files (threads matching RE)
+	echo $(($(sum_ticks "$2" "${3:-}") - $(sum_ticks "$1" "${3:-}")))
+}
+
+counters() {	# counters DEST: the provider's counters (spool only), else empty
+	: >"$1"
+	[[ $provider == spool ]] || return 0
+	rm -f "$cfile"
+	kill -WINCH "$server_pid" 2>/dev/null
+	for ((k = 0; k < 50; k++)); do
+		[[ -s $cfile ]] && { cp "$cfile" "$1"; return 0; }
+		sleep 0.1
+	done
+	die "$server on SPOOL wrote no counters to $cfile after SIGWINCH"
+}
+
+spool_stat() { cat /proc/spool-stat 2>/dev/null || :; }
+
+diff_stat() {	# diff_stat A B: "name=delta,..." of two "name value" files
+	awk 'NR == FNR { a[$1] = $2; next } { d = $2 - a[$1]; if (d) s = s (s ? "," : "") $1 "=" d }
+		END { print s ? s : "-" }' "$1" "$2"
+}
+
+[[ -f $repo/compat-tests/target/compat-tests.jar ]] ||
+	die "no compat-tests/target/compat-tests.jar: the host build did not run"
+[[ -f $repo/provider/target/spool-provider.jar ]] ||
+	die "no provider/target/spool-provider.jar: the host build did not run"
+for server in $servers; do server_setup "$server"; done
+command -v wrk >/dev/null || die "wrk is missing (make setup installs it)"
+command -v perf >/dev/null || die "perf is missing (make setup installs linux-perf)"
+
+if [[ $ko == host ]]; then
+	# The host table: no module, SPOOL's provider falls back to epoll.
+	[[ -c /dev/spool ]] && die "host run, but /dev/spool exists: the table is of the epoll fallback"
+else
+	say "loading $ko"
+	insmod "$ko" 2>&1 || die "insmod $ko failed"
+	[[ -c /dev/spool ]] || die "/dev/spool is missing after insmod"
+	[[ -r /proc/spool-stat ]] || die "no /proc/spool-stat: build the module with SPOOL_PROC_STAT=1"
+	sysctl -qw net.core.somaxconn=8192 net.ipv4.tcp_max_syn_backlog=8192 2>/dev/null
+fi
+ulimit -n 1048576 2>/dev/null || ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+mkdir -p "$out/runs"
+printf '%s\n' pair server conns provider backend responses non2xx window_s syscalls \
+	syscalls_jvm cpu_ticks cpu_ticks_jvm clk_tck wrk_requests wrk_errors cycle_calls cycle_events \
+	cycle_sends cycle_recvs counters | paste -sd '\t' >"$results"
+{
+	echo "kernel $(uname -r)"
+	echo "jdk $("$java" -version 2>&1 | head -n 1)"
+	echo "wrk $(wrk --version 2>&1 | head -n 1 | awk '{ print $2 }')"
+	echo "cpus $(nproc)"
+	echo "cpu $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+	echo "clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+	echo "window_s $window"
+	echo "pairs $pairs"
+} >"$out/env.txt"
+clk=$(getconf CLK_TCK)
+
+# A failed pass: when the server's JVM died of a fatal signal (HotSpot under
+# QEMU's TCG now and then does, on either provider), returns 2 so that the
+# pass runs again, noted; anything else ends the run.
+fail_pass() {
+	grep -q 'A fatal error has been detected' "$log.out" 2>/dev/null || die "$@"
+	say "$server on $provider: the server's JVM crashed; this pass runs again"
+	echo "pair $pair: $server on $provider: the server's JVM crashed and the pass ran again" >>"$out/notes.txt"
+	for f in "$log".*; do mv -f "$f" "$f.crashed"; done 2>/dev/null
+	kill "$server_pid" 2>/dev/null
+	wait "$server_pid" 2>/dev/null
+	server_pid=
+	return 2
+}
+
+# measure C: one connection count on the running server; appends a row.
+measure() {
+	local c=$1 ramp rl=$log.c$1
+	ramp=$((ramp0 + c / ramp_per))
+	say "$server on $provider, pair $pair: wrk -c$c for ${ramp}+${window}+${tail} s"
+	counters "$rl.counters0"
+		perf stat --per-thread -e raw_syscalls:sys_enter -x, -o "$rl.perf.txt" \
+		-D $((ramp * 1000)) -p "$server_pid" -- sleep $((ramp + window)) 2>"$rl.perf.err" &
+	local perf_pid=$!
+	(
+		sleep "$ramp"
+		ticks "$server_pid" >"$rl.ticks0"
+		spool_stat >"$rl.statw0"
+		sleep "$window"
+		ticks "$server_pid" >"$rl.ticks1"
+		spool_stat >"$rl.statw1"
+	) &
+	local sampler=$!
+	BENCH_RAMP=$ramp BENCH_WINDOW=$window BENCH_MODE=$mode \
+		wrk -t2 -c"$c" -d$((ramp + window + tail))s --timeout 30s \
+		-s "$lua" "http://127.0.0.1:$port$path" >"$rl.wrk.txt" 2>&1
+	local wrc=$?
+	wait "$perf_pid" "$sampler"
+	counters "$rl.counters1"
+	kill -0 "$server_pid" 2>/dev/null || {
+		fail_pass "$server on $provider exited during wrk: $(tail -n 3 "$log.err")"
+		return
+	}
+	((wrc == 0)) || die "wrk failed: $(tail -n 3 "$rl.wrk.txt")"
+	local w resp bad span reqs errs sys jvm
+	w=$(awk '/^WINDOW/ { print $2, $3, $4 }' "$rl.wrk.txt")
+	read -r resp bad span <<<"$w"
+	reqs=$(awk '/requests in/ { print $1 }' "$rl.wrk.txt")
+	errs=$(awk '/Socket errors/ { gsub(/,/, ""); print $4 + $6 + $8 + $10 }' "$rl.wrk.txt")
+	[[ $resp =~ ^[0-9]+$ && $resp -gt 0 ]] ||
+		die "wrk counted no response in the window: $(tail -n 3 "$rl.wrk.txt")"
+	sys=$(awk -F, '$4 ~ /raw_syscalls:sys_enter/ && $2 ~ /^[0-9]+$/ { s += $2 } END { print s + 0 }' "$rl.perf.txt")
+	jvm=$(awk -F, -v re="$jvm_threads" '$4 ~ /raw_syscalls:sys_enter/ && $2 ~ /^[0-9]+$/ {
+			name = $1; sub(/-[0-9]+$/, "", name); if (name ~ re) s += $2 } END { print s + 0 }' "$rl.perf.txt")
+	((sys > 0)) || die "perf counted nothing: $(tail -n 3 "$rl.perf.txt" "$rl.perf.err")"
+	local cpu_all cpu_jvm
+	cpu_all=$(cpu "$rl.ticks0" "$rl.ticks1")
+	cpu_jvm=$(cpu "$rl.ticks0" "$rl.ticks1" "$jvm_threads")
+	local -A st
+	for k in cycle_calls cycle_events cycle_sends cycle_recvs; do
+		st[$k]=$(awk -v n=$k 'NR == FNR { if ($1 == n) a = $2; next } $1 == n { print $2 - a }' \
+			"$rl.statw0" "$rl.statw1")
+	done
+	local cdiff=-
+	[[ $provider == spool ]] && cdiff=$(diff_stat "$rl.counters0" "$rl.counters1")
+	printf '%s\t' "$pair" "$server" "$c" "$provider" "$backend" "$resp" "$bad" "$span" \
+		"$sys" "$jvm" "$cpu_all" "$cpu_jvm" "$clk" "${reqs:-0}" "${errs:-0}" "${st[cycle_calls]:-0}" \
+		"${st[cycle_events]:-0}" "${st[cycle_sends]:-0}" "${st[cycle_recvs]:-0}" >>"$rows"
+	printf '%s\n' "$cdiff" >>"$rows"
+	say "  $resp responses in the window ($(awk -v r="$resp" -v w="$window" 'BEGIN { printf "%.0f", r / w }')/s)," \
+		"$sys syscalls ($((sys - jvm)) serving, $jvm JVM), non-200 $bad, socket errors ${errs:-0}"
+}
+
+# pass SERVER PROVIDER: one server on one provider, every connection count.
+pass() {
+	local server=$1 provider=$2
+	rows=$out/rows.tmp
+	: >"$rows"
+	server_setup "$server"
+	log=$out/runs/p$pair-$server-$provider
+	cfile=$log.counters
+	flags=(-Xmx1g "-XX:ErrorFile=$out/hs_err_%p.log" $(server_flags "$server"))
+	classpath=$cp
+	if [[ $provider == spool ]]; then
+		flags+=(-Djava.nio.channels.spi.SelectorProvider=io.spool.SpoolSelectorProvider
+			"-Dspool.countersFile=$cfile")
+		classpath=$cp:$pcp
+	fi
+	say "$server on $provider, pair $pair: starting the JVM"
+	"$java" "${flags[@]}" -cp "$classpath" "$main" 0 >"$log.out" 2>"$log.err" &
+	server_pid=$!
+	port=
+	for ((i = 0; i < 600; i++)); do
+		port=$(awk '/^READY/ { print $2; exit }' "$log.out")
+		[[ -n $port ]] && break
+		kill -0 "$server_pid" 2>/dev/null || {
+			fail_pass "$server on $provider exited at start: $(tail -n 3 "$log.err")"
+			return
+		}
+		sleep 0.5
+	done
+	[[ -n $port ]] || die "$server on $provider did not print READY in 300 s"
+	backend=jdk
+	if [[ $provider == spool ]]; then
+		backend=$(grep -o 'SPOOL: backend [a-z]*' "$log.err" | head -n 1 | awk '{print $3}')
+		[[ -n $backend ]] || die "$server on SPOOL logged no backend: $(tail -n 3 "$log.err")"
+	fi
+	say "$server on $provider: READY on port $port, backend $backend; warming up ${warm} s"
+	BENCH_MODE=$mode wrk -t2 -c100 -d"${warm}s" --timeout 30s -s "$lua" \
+		"http://127.0.0.1:$port$path" >"$log.warmup.txt" 2>&1 ||
+		die "wrk warm-up failed: $(tail -n 3 "$log.warmup.txt")"
+	for c in $conns; do
+		measure "$c" || return
+	done
+	kill "$server_pid" 2>/dev/null
+	wait "$server_pid" 2>/dev/null
+	server_pid=
+	cat "$rows" >>"$results"
+}
+
+: >"$out/notes.txt"
+for ((pair = 1; pair <= pairs; pair++)); do
+	for server in $servers; do
+		for provider in default spool; do
+			pass "$server" "$provider" && continue
+			pass "$server" "$provider" || die "$server on $provider: the server's JVM crashed twice"
+		done
+	done
+done
+if [[ $ko != host ]]; then
+	spool_stat >"$out/spool-stat.txt"
+	rmmod spool 2>/dev/null || say "rmmod spool failed (a pool still open?)"
+fi
+say "done"
