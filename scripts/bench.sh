@@ -14,7 +14,9 @@
 # Environment: BENCH_PAIRS (3), BENCH_SERVERS, BENCH_CONNS ("100 1000 5000"),
 # BENCH_WINDOW (10 s), BENCH_WARMUP (15 s) for the VM;
 # BENCH_HOST_CONNS ("100 1000"), BENCH_HOST_WINDOW (5 s); BENCH_SKIP_HOST=1
-# or BENCH_SKIP_VM=1 to run one half (the other's table stays as it was).
+# or BENCH_SKIP_VM=1 to run one half (the other's table stays as it was);
+# BENCH_NO_BUILD=1 uses the jars and module as built (to run both halves at
+# once: a build would replace the jars under the other half's JVMs).
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -34,11 +36,13 @@ for tool in wrk perf gnuplot java; do
 	command -v "$tool" >/dev/null || fail "$tool is missing (run 'make setup')"
 done
 kver=$(kmod/vm/kver) || fail "no usable kernel for the VM (run 'make setup')"
-say "building spool.ko (with /proc/spool-stat) and the jars"
-make -C kmod KVER="$kver" SPOOL_PROC_STAT=1 >"$out/build-kmod.log" 2>&1 ||
-	fail "building spool.ko; see build/bench/build-kmod.log"
-mvn -B -q -Dstyle.color=never -f "$repo/pom.xml" -DskipTests package >"$out/build-mvn.log" 2>&1 ||
-	fail "building the jars; see build/bench/build-mvn.log"
+if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
+	say "building spool.ko (with /proc/spool-stat) and the jars"
+	make -C kmod KVER="$kver" SPOOL_PROC_STAT=1 >"$out/build-kmod.log" 2>&1 ||
+		fail "building spool.ko; see build/bench/build-kmod.log"
+	mvn -B -q -Dstyle.color=never -f "$repo/pom.xml" -DskipTests package >"$out/build-mvn.log" 2>&1 ||
+		fail "building the jars; see build/bench/build-mvn.log"
+fi
 
 host_cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 date_utc=$(date -u '+%Y-%m-%d %H:%M UTC')

@@ -76,7 +76,7 @@ public final class BenchReport {
         List<Row> rows = readRows(dir.resolve("results.tsv"));
         double window = Double.parseDouble(env.getOrDefault("window_s", "10"));
         StringBuilder md = new StringBuilder();
-        StringBuilder dat = new StringBuilder("# label default_rps spool_rps default_sys spool_sys\n");
+        StringBuilder dat = new StringBuilder("# label default_rps spool_rps default_sys spool_sys ratio\n");
         boolean complete = table(rows, window, env, args[2], md, dat);
         Files.writeString(Path.of(prefix + ".md"), md, StandardCharsets.UTF_8);
         Files.writeString(Path.of(prefix + ".dat"), dat, StandardCharsets.UTF_8);
@@ -196,7 +196,8 @@ public final class BenchReport {
                         .append(" |\n");
                 dat.append('"').append(byServer.getKey()).append("\\n").append(byConns.getKey())
                         .append("\" ").append(fmt(rpsD, 1)).append(' ').append(fmt(rpsS, 1)).append(' ')
-                        .append(fmt(sysD, 4)).append(' ').append(fmt(sysS, 4)).append('\n');
+                        .append(fmt(sysD, 4)).append(' ').append(fmt(sysS, 4)).append(' ')
+                        .append(fmt(medianOf(ratios), 3)).append('\n');
             }
         }
         md.append('\n');
@@ -224,9 +225,13 @@ public final class BenchReport {
                 "set grid ytics",
                 "set key top left",
                 "set xtics font ',8'",
-                "set title 'requests per second (median)'",
+                "set title 'requests per second, SPOOL / JDK default (median of the pairs)'",
                 "set yrange [0:*]",
-                "plot '" + name + ".dat' using 2:xtic(1) title 'JDK default', '' using 3 title 'SPOOL'",
+                "set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb 'black'",
+                "set arrow 2 from graph 0, first 1.5 to graph 1, first 1.5 nohead dt 3 lc rgb 'dark-green'",
+                "plot '" + name + ".dat' using 6:xtic(1) title 'SPOOL/default' lc rgb '#2a9d8f'",
+                "unset arrow 1",
+                "unset arrow 2",
                 "set title 'system calls per request (median, log scale)'",
                 "set logscale y",
                 "set yrange [0.001:*]",

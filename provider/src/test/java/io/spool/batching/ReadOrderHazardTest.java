@@ -133,11 +133,12 @@ class ReadOrderHazardTest {
                     ByteBuffer buf = ByteBuffer.allocate(ThreadLocalRandom.current().nextInt(1, 20_000));
                     try {
                         while (!stop.get() || !live.isEmpty()) {
-                            if (live.isEmpty()) {
+                            int n = live.size(); // once: the list shrinks concurrently
+                            if (n == 0) {
                                 Thread.sleep(1);
                                 continue;
                             }
-                            Conn c = live.get(ThreadLocalRandom.current().nextInt(live.size()));
+                            Conn c = live.get(ThreadLocalRandom.current().nextInt(n));
                             c.readSome(buf, error);
                         }
                     } catch (IndexOutOfBoundsException e) {
