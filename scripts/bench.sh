@@ -12,7 +12,8 @@
 # results/README.md (both tables); raw runs stay in build/bench/.
 #
 # Environment: BENCH_PAIRS (3), BENCH_SERVERS, BENCH_CONNS ("100 1000 5000"),
-# BENCH_WINDOW (10 s), BENCH_WARMUP (15 s) for the VM;
+# BENCH_WINDOW (10 s), BENCH_WARMUP (30 s), BENCH_JVM_FLAGS (both
+# providers' JVMs; default -XX:TieredStopAtLevel=1, see compat-tests/vm/bench.sh);
 # BENCH_HOST_CONNS ("100 1000"), BENCH_HOST_WINDOW (5 s); BENCH_SKIP_HOST=1
 # or BENCH_SKIP_VM=1 to run one half (the other's table stays as it was);
 # BENCH_NO_BUILD=1 uses the jars and module as built (to run both halves at
@@ -44,6 +45,15 @@ if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
 		fail "building the jars; see build/bench/build-mvn.log"
 fi
 
+# What the runs load, copied: a build during the run cannot change it.
+jars=$out/jars
+rm -rf "$jars"
+mkdir -p "$jars/provider"
+cp -r compat-tests/target/compat-tests.jar compat-tests/target/lib "$jars/" &&
+	cp -r provider/target/spool-provider.jar provider/target/lib "$jars/provider/" &&
+	cp kmod/spool.ko "$jars/spool.ko" || fail "copying the jars and spool.ko to $jars"
+export BENCH_JARS=$jars
+
 host_cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 date_utc=$(date -u '+%Y-%m-%d %H:%M UTC')
 
@@ -54,7 +64,7 @@ report() {
 		echo "date $date_utc"
 		echo "machine $machine"
 	} >>"$dir/env.txt"
-	java -cp "compat-tests/target/compat-tests.jar" io.spool.compat.BenchReport \
+	java -cp "$jars/compat-tests.jar" io.spool.compat.BenchReport \
 		"$dir" "$results/$name" "$title" >"$dir/report.txt" 2>&1 ||
 		fail "the report of $name: $(tail -n 3 "$dir/report.txt")"
 	(cd "$results" && gnuplot "$name.gp") >"$dir/gnuplot.log" 2>&1 ||
@@ -71,11 +81,12 @@ if [[ ${BENCH_SKIP_VM:-0} != 1 ]]; then
 	for v in BENCH_PAIRS BENCH_SERVERS BENCH_CONNS BENCH_WINDOW BENCH_WARMUP BENCH_RAMP BENCH_RAMP_PER; do
 		[[ -n ${!v:-} ]] && envs+=(--env "$v=${!v}")
 	done
+	[[ -n ${BENCH_JVM_FLAGS+set} ]] && envs+=(--env "BENCH_JVM_FLAGS=$BENCH_JVM_FLAGS")
 	# tsc=reliable: the guest's TSC is one host clock under single-threaded
 	# TCG; without it the kernel falls back to HPET, clock_gettime() becomes
 	# a real system call and System.nanoTime() is counted as one.
-	kmod/vm/run --timeout 7200 --out "$out/vm" --append "tsc=reliable clocksource=tsc" "${envs[@]}" -- \
-		compat-tests/vm/bench.sh "$repo/kmod/spool.ko" "$out/vm" 2>&1 |
+	kmod/vm/run --timeout 7200 --out "$out/vm" --append "tsc=reliable clocksource=tsc" "${envs[@]}" \
+		--env "BENCH_JARS=$jars" -- compat-tests/vm/bench.sh "$jars/spool.ko" "$out/vm" 2>&1 |
 		tee "$out/vm/log.txt" | sed -u 's/^/    /'
 	rc=${PIPESTATUS[0]}
 	((rc == 0)) || fail "the VM run (exit $rc): $(grep -m1 '^bench: ' "$out/vm/log.txt")"
@@ -87,8 +98,9 @@ if [[ ${BENCH_SKIP_HOST:-0} != 1 ]]; then
 	say "on this host (no module: SPOOL runs on its epoll fallback)"
 	rm -rf "$out/host"
 	mkdir -p "$out/host"
+	# natively C2 settles within the warm-up: the JVMs' own default JIT
 	BENCH_CONNS=${BENCH_HOST_CONNS:-100 1000} BENCH_WINDOW=${BENCH_HOST_WINDOW:-5} \
-		BENCH_RAMP=2 BENCH_RAMP_PER=1000 BENCH_WARMUP=5 \
+		BENCH_RAMP=2 BENCH_RAMP_PER=1000 BENCH_WARMUP=10 BENCH_JVM_FLAGS= \
 		compat-tests/vm/bench.sh host "$out/host" 2>&1 | tee "$out/host/log.txt" | sed -u 's/^/    /'
 	rc=${PIPESTATUS[0]}
 	((rc == 0)) || fail "the host run (exit $rc): $(grep -m1 '^bench: ' "$out/host/log.txt")"

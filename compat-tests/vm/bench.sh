@@ -20,8 +20,9 @@
 #     counted apart from the threads that serve;
 #   - CPU: utime + stime of the server's threads (/proc/PID/task/*/stat) at
 #     both ends, the JVM's own threads apart;
-#   - batches: /proc/spool-stat at both ends, and the provider's counters
-#     (-Dspool.countersFile, dumped on SIGWINCH) just before and just after.
+#   - batches: /proc/spool-stat and the provider's counters
+#     (-Dspool.countersFile, dumped on SIGWINCH) just before and just after
+#     the wrk run (ramp and all).
 #
 # Writes OUT-DIR/results.tsv (header line first), OUT-DIR/env.txt, and the
 # raw files per run. Prints "[bench m:ss] ..." progress lines. Exits non-zero
@@ -40,9 +41,21 @@ ramp0=${BENCH_RAMP:-4}
 ramp_per=${BENCH_RAMP_PER:-500}
 warm=${BENCH_WARMUP:-30}
 tail=2	# wrk runs on after the window: its closing is not measured
+# Both providers' JVMs get these. Under emulation C2 was still compiling
+# 90 s into a run at 1,000 connections (its threads took a third of the
+# CPU), so the window would measure the JIT; with C1 alone the compiler
+# threads were idle 20 s in. BENCH_JVM_FLAGS="" runs C2 (then give it a long
+# BENCH_WARMUP).
+jvm_flags=${BENCH_JVM_FLAGS--XX:TieredStopAtLevel=1}
 java=${JAVA_HOME:+$JAVA_HOME/bin/}java
-cp="$repo/compat-tests/target/compat-tests.jar:$repo/compat-tests/target/lib/*"
-pcp="$repo/provider/target/spool-provider.jar:$repo/provider/target/lib/*"
+# BENCH_JARS: a copy of the jars (scripts/bench.sh makes one, so that a
+# build during the run cannot change what the JVMs load)
+cdir=$repo/compat-tests/target pdir=$repo/provider/target
+if [[ -n ${BENCH_JARS:-} ]]; then
+	cdir=$BENCH_JARS pdir=$BENCH_JARS/provider
+fi
+cp="$cdir/compat-tests.jar:$cdir/lib/*"
+pcp="$pdir/spool-provider.jar:$pdir/lib/*"
 lua=$repo/compat-tests/bench/window.lua
 results=$out/results.tsv
 server_pid=
@@ -112,10 +125,8 @@ diff_stat() {	# diff_stat A B: "name=delta,..." of two "name value" files
 		END { print s ? s : "-" }' "$1" "$2"
 }
 
-[[ -f $repo/compat-tests/target/compat-tests.jar ]] ||
-	die "no compat-tests/target/compat-tests.jar: the host build did not run"
-[[ -f $repo/provider/target/spool-provider.jar ]] ||
-	die "no provider/target/spool-provider.jar: the host build did not run"
+[[ -f ${cp%%:*} ]] || die "no ${cp%%:*}: the host build did not run"
+[[ -f ${pcp%%:*} ]] || die "no ${pcp%%:*}: the host build did not run"
 for server in $servers; do server_setup "$server"; done
 command -v wrk >/dev/null || die "wrk is missing (make setup installs it)"
 command -v perf >/dev/null || die "perf is missing (make setup installs linux-perf)"
@@ -143,6 +154,8 @@ printf '%s\n' pair server conns provider backend responses non2xx window_s sysca
 	echo "cpu $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
 	echo "clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 	echo "window_s $window"
+	echo "jvm_flags ${jvm_flags:-(none)}"
+	echo "warmup_s $warm"
 	echo "pairs $pairs"
 } >"$out/env.txt"
 clk=$(getconf CLK_TCK)
@@ -167,6 +180,7 @@ measure() {
 	ramp=$((ramp0 + c / ramp_per))
 	say "$server on $provider, pair $pair: wrk -c$c for ${ramp}+${window}+${tail} s"
 	counters "$rl.counters0"
+	spool_stat >"$rl.stat0"
 		perf stat --per-thread -e raw_syscalls:sys_enter -x, -o "$rl.perf.txt" \
 		-D $((ramp * 1000)) -p "$server_pid" -- sleep $((ramp + window)) 2>"$rl.perf.err" &
 	local perf_pid=$!
@@ -185,6 +199,7 @@ measure() {
 	local wrc=$?
 	wait "$perf_pid" "$sampler"
 	counters "$rl.counters1"
+	spool_stat >"$rl.stat1"
 	kill -0 "$server_pid" 2>/dev/null || {
 		fail_pass "$server on $provider exited during wrk: $(tail -n 3 "$log.err")"
 		return
@@ -205,9 +220,11 @@ measure() {
 	cpu_all=$(cpu "$rl.ticks0" "$rl.ticks1")
 	cpu_jvm=$(cpu "$rl.ticks0" "$rl.ticks1" "$jvm_threads")
 	local -A st
+	# over the whole wrk run, as the provider's counters: a window's edges
+	# would cut long cycles (counted at entry, their events at exit)
 	for k in cycle_calls cycle_events cycle_sends cycle_recvs; do
 		st[$k]=$(awk -v n=$k 'NR == FNR { if ($1 == n) a = $2; next } $1 == n { print $2 - a }' \
-			"$rl.statw0" "$rl.statw1")
+			"$rl.stat0" "$rl.stat1")
 	done
 	local cdiff=-
 	[[ $provider == spool ]] && cdiff=$(diff_stat "$rl.counters0" "$rl.counters1")
@@ -227,7 +244,7 @@ pass() {
 	server_setup "$server"
 	log=$out/runs/p$pair-$server-$provider
 	cfile=$log.counters
-	flags=(-Xmx1g "-XX:ErrorFile=$out/hs_err_%p.log" $(server_flags "$server"))
+	flags=(-Xmx1g "-XX:ErrorFile=$out/hs_err_%p.log" $jvm_flags $(server_flags "$server"))
 	classpath=$cp
 	if [[ $provider == spool ]]; then
 		flags+=(-Djava.nio.channels.spi.SelectorProvider=io.spool.SpoolSelectorProvider

@@ -137,7 +137,7 @@ public final class BenchReport {
         md.append("## ").append(title).append("\n\n");
         md.append("| | |\n|---|---|\n");
         for (String k : List.of("date", "machine", "cpu", "cpus", "kernel", "jdk", "wrk", "clocksource",
-                "pairs", "window_s")) {
+                "pairs", "window_s", "warmup_s", "jvm_flags")) {
             if (env.containsKey(k)) {
                 md.append("| ").append(k).append(" | ").append(env.get(k).replace("|", "/")).append(" |\n");
             }
@@ -206,8 +206,9 @@ public final class BenchReport {
                 + "calls inside the measuring window count (connection set-up and teardown are left out). "
                 + "syscalls/req and CPU count every thread of the server's JVM (perf, raw_syscalls:sys_enter; "
                 + "utime + stime); the serving-thread columns leave out the JVM's own threads (JIT "
-                + "compilers, GC, VM thread). batch: "
-                + "events per cycle call (/proc/spool-stat) and events per wait (the provider's counters). "
+                + "compilers, GC, VM thread). batch, over "
+                + "the whole wrk run: events per cycle call (/proc/spool-stat, every pool of the JVM) and "
+                + "events per wait (the provider's counters; selectNow calls that find nothing count too). "
                 + "errors: non-2xx responses plus wrk's socket errors.\n");
         return complete;
     }
