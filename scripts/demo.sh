@@ -4,7 +4,7 @@
 # prints the comparison. `make` has already run `make setup`.
 #
 # Environment: DEMO_SERVERS (default "jdk-httpserver netty-http"),
-# DEMO_CONNS ("100 1000"), DEMO_SECONDS (12 per wrk run), DEMO_WARMUP (5).
+# DEMO_CONNS ("100 1000"), DEMO_SECONDS (12 per wrk run), DEMO_WARMUP (15), DEMO_JVM_FLAGS (-XX:TieredStopAtLevel=1).
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -67,6 +67,7 @@ kmod/vm/run --timeout 1800 --out "$out" --append "tsc=reliable clocksource=tsc" 
 	${DEMO_CONNS:+--env "DEMO_CONNS=$DEMO_CONNS"} \
 	${DEMO_SECONDS:+--env "DEMO_SECONDS=$DEMO_SECONDS"} \
 	${DEMO_WARMUP:+--env "DEMO_WARMUP=$DEMO_WARMUP"} \
+	${DEMO_JVM_FLAGS+--env "DEMO_JVM_FLAGS=$DEMO_JVM_FLAGS"} \
 	-- compat-tests/vm/demo.sh "$repo/kmod/spool.ko" "$out" 2>&1 |
 	tee "$out/vm.log" | sed -u 's/^/    /'
 rc=${PIPESTATUS[0]}

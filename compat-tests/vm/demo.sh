@@ -20,7 +20,10 @@ repo=$(cd "$here/../.." && pwd)
 servers=${DEMO_SERVERS:-jdk-httpserver netty-http}
 conns=${DEMO_CONNS:-100 1000}
 secs=${DEMO_SECONDS:-12}
-warm=${DEMO_WARMUP:-5}
+warm=${DEMO_WARMUP:-15}
+# Both providers' JVMs: C1 only, as in `make bench` (under emulation C2 is
+# still compiling long after a short warm-up, and the figures would be the JIT's).
+jvm_flags=${DEMO_JVM_FLAGS--XX:TieredStopAtLevel=1}
 java=${JAVA_HOME:+$JAVA_HOME/bin/}java
 cp="$repo/compat-tests/target/compat-tests.jar:$repo/compat-tests/target/lib/*"
 pcp="$repo/provider/target/spool-provider.jar:$repo/provider/target/lib/*"
@@ -49,6 +52,7 @@ main_class() {	# sets main
 server_flags() {
 	case $1 in
 	jdk-httpserver) echo -Dsun.net.httpserver.maxIdleConnections=10000 ;;
+	netty-http) echo -Dcompat.noLogging=true ;;	# the example logs every accept
 	esac
 }
 
@@ -99,7 +103,7 @@ fail_pass() {
 pass() {
 	local server=$1 provider=$2 rows=$out/rows.tmp
 	: >"$rows"
-	flags=(-Xmx512m "-XX:ErrorFile=$out/hs_err_%p.log" $(server_flags "$server"))
+	flags=(-Xmx512m "-XX:ErrorFile=$out/hs_err_%p.log" $jvm_flags $(server_flags "$server"))
 	classpath=$cp
 	if [[ $provider == spool ]]; then
 		flags+=(-Djava.nio.channels.spi.SelectorProvider=io.spool.SpoolSelectorProvider)
