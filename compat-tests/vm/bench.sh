@@ -121,7 +121,7 @@ counters() {	# counters DEST: the provider's counters (spool only), else empty
 spool_stat() { cat /proc/spool-stat 2>/dev/null || :; }
 
 diff_stat() {	# diff_stat A B: "name=delta,..." of two "name value" files
-	awk 'NR == FNR { a[$1] = $2; next } { d = $2 - a[$1]; if (d) s = s (s ? "," : "") $1 "=" d }
+	awk 'NR == FNR { a[$1] = $2; next } { d = $2 - a[$1]; if (d) s = s (s ? "," : "") $1 "=" sprintf("%.0f", d) }
 		END { print s ? s : "-" }' "$1" "$2"
 }
 
@@ -212,9 +212,9 @@ measure() {
 	errs=$(awk '/Socket errors/ { gsub(/,/, ""); print $4 + $6 + $8 + $10 }' "$rl.wrk.txt")
 	[[ $resp =~ ^[0-9]+$ && $resp -gt 0 ]] ||
 		die "wrk counted no response in the window: $(tail -n 3 "$rl.wrk.txt")"
-	sys=$(awk -F, '$4 ~ /raw_syscalls:sys_enter/ && $2 ~ /^[0-9]+$/ { s += $2 } END { print s + 0 }' "$rl.perf.txt")
+	sys=$(awk -F, '$4 ~ /raw_syscalls:sys_enter/ && $2 ~ /^[0-9]+$/ { s += $2 } END { printf "%.0f\n", s }' "$rl.perf.txt")
 	jvm=$(awk -F, -v re="$jvm_threads" '$4 ~ /raw_syscalls:sys_enter/ && $2 ~ /^[0-9]+$/ {
-			name = $1; sub(/-[0-9]+$/, "", name); if (name ~ re) s += $2 } END { print s + 0 }' "$rl.perf.txt")
+			name = $1; sub(/-[0-9]+$/, "", name); if (name ~ re) s += $2 } END { printf "%.0f\n", s }' "$rl.perf.txt")
 	((sys > 0)) || die "perf counted nothing: $(tail -n 3 "$rl.perf.txt" "$rl.perf.err")"
 	local cpu_all cpu_jvm
 	cpu_all=$(cpu "$rl.ticks0" "$rl.ticks1")
@@ -223,7 +223,7 @@ measure() {
 	# over the whole wrk run, as the provider's counters: a window's edges
 	# would cut long cycles (counted at entry, their events at exit)
 	for k in cycle_calls cycle_events cycle_sends cycle_recvs; do
-		st[$k]=$(awk -v n=$k 'NR == FNR { if ($1 == n) a = $2; next } $1 == n { print $2 - a }' \
+		st[$k]=$(awk -v n=$k 'NR == FNR { if ($1 == n) a = $2; next } $1 == n { printf "%.0f\n", $2 - a }' \
 			"$rl.stat0" "$rl.stat1")
 	done
 	local cdiff=-

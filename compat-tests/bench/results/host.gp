@@ -17,6 +17,7 @@ unset arrow 1
 unset arrow 2
 set title 'system calls per request (median, log scale)'
 set logscale y
-set yrange [0.001:*]
+set key top right
+set yrange [0.001:100]
 plot 'host.dat' using 4:xtic(1) title 'JDK default', '' using 5 title 'SPOOL'
 unset multiplot

@@ -194,7 +194,7 @@ public final class BenchReport {
                         .append(fmt(median(s, Row::providerBatch), 1))
                         .append(" | ").append(backend).append(" | ").append(errD).append('/').append(errS)
                         .append(" |\n");
-                dat.append('"').append(byServer.getKey()).append("\\n").append(byConns.getKey())
+                dat.append('"').append(shortName(byServer.getKey())).append("\\n").append(byConns.getKey())
                         .append("\" ").append(fmt(rpsD, 1)).append(' ').append(fmt(rpsS, 1)).append(' ')
                         .append(fmt(sysD, 4)).append(' ').append(fmt(sysS, 4)).append(' ')
                         .append(fmt(medianOf(ratios), 3)).append('\n');
@@ -235,10 +235,25 @@ public final class BenchReport {
                 "unset arrow 2",
                 "set title 'system calls per request (median, log scale)'",
                 "set logscale y",
-                "set yrange [0.001:*]",
+                "set key top right",
+                "set yrange [0.001:100]",
                 "plot '" + name + ".dat' using 4:xtic(1) title 'JDK default', '' using 5 title 'SPOOL'",
                 "unset multiplot",
                 "");
+    }
+
+    /** A chart label: the servers' names are too long for the x axis. */
+    static String shortName(String server) {
+        switch (server) {
+            case "jdk-httpserver":
+                return "JDK";
+            case "netty-http":
+                return "Netty";
+            case "nio-echo":
+                return "NIO echo";
+            default:
+                return server;
+        }
     }
 
     static double median(List<Row> rows, ToDoubleFunction<Row> f) {
