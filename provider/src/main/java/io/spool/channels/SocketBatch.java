@@ -365,6 +365,12 @@ final class SocketBatch {
     boolean internalOut;
     /** A failed send, thrown by the next write. */
     private volatile int sendErrno;
+    /**
+     * A send failed, or a read found the connection reset: nothing is staged
+     * any more, writes go straight out and fail as the JDK's do (instead of
+     * being taken and dropped with no error).
+     */
+    volatile boolean broken;
 
     boolean needsOut() {
         return stagedOn != null && stageLen > sendPos && sendBlocked;
@@ -422,7 +428,7 @@ final class SocketBatch {
             return NONE;
         }
         boolean mayStage = held == home && held.writeBehind && Thread.currentThread() == held.selectingThread
-                && ch.isOutputOpen();
+                && ch.isOutputOpen() && !broken;
         if (stagedOn == held) {
             if (!mayStage || stageLen - sendPos + src.remaining() > STAGE_MAX) {
                 flush();
@@ -535,6 +541,7 @@ final class SocketBatch {
             sendBlocked = true;
         } else {
             sendErrno = -result;
+            broken = true;
             sendPos = stageLen;
         }
         if (sendPos >= stageLen) {
@@ -580,6 +587,7 @@ final class SocketBatch {
             flush();
         } catch (IOException e) {
             sendErrno = Errno.EPIPE;
+            broken = true;
             releaseStage();
         } finally {
             ch.writeLock.unlock();
@@ -647,6 +655,7 @@ final class SocketBatch {
             }
         } catch (IOException e) {
             sendErrno = Errno.EPIPE;
+            broken = true;
         }
     }
 }

@@ -219,6 +219,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
     private int readStatus(long n) throws SocketException {
         if (n == IO.RESET) {
             connectionReset = true;
+            batch.broken = true; // no more write-behind: a later write fails as the JDK's
             throw connectionReset();
         }
         return (int) n;
