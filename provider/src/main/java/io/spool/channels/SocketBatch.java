@@ -339,6 +339,16 @@ final class SocketBatch {
             eof = false;
             updatePending();
             Counters.READS_FROM_MEMORY.increment();
+            if (e == Errno.ECONNRESET && resetReportedByWrite) {
+                resetReportedByWrite = false;
+                return IO.EOF; // a write reported this reset already
+            }
+            if (e == Errno.ECONNRESET && resetUnreported) {
+                resetUnreported = false;
+                if (sendErrno == Errno.ECONNRESET) {
+                    sendErrno = Errno.EPIPE; // reported here: the next write sees a broken pipe
+                }
+            }
             if (NativeErrors.isConnectionReset(e)) {
                 return IO.RESET;
             }
@@ -422,7 +432,7 @@ final class SocketBatch {
         int e = sendErrno;
         if (e != 0) {
             sendErrno = 0;
-            throw NativeErrors.io(e);
+            throw sendError(e);
         }
         if (held == null) {
             return NONE;
@@ -457,7 +467,7 @@ final class SocketBatch {
             int e = sendErrno;
             if (e != 0) {
                 sendErrno = 0;
-                throw NativeErrors.io(e);
+                throw sendError(e);
             }
             if (stagedOn == held && held != null) {
                 flush();
@@ -543,10 +553,49 @@ final class SocketBatch {
             sendErrno = -result;
             broken = true;
             sendPos = stageLen;
+            if (-result == Errno.ECONNRESET) {
+                resetSeenBySend();
+            }
         }
         if (sendPos >= stageLen) {
             releaseStage();
         }
+    }
+
+    /**
+     * The cycle's send took the socket's one-time ECONNRESET, so recv(2) now
+     * reports only end of stream. The JDK, whose write went out before the
+     * reset came, reports "Connection reset" on the next read: so does this,
+     * after the bytes already received (cycleLock held: lock order kept).
+     */
+    private void resetSeenBySend() {
+        ch.readLock.lock();
+        try {
+            if (rerr == 0) {
+                rerr = Errno.ECONNRESET;
+                eof = false;
+                updatePending();
+                resetUnreported = true;
+            }
+        } finally {
+            ch.readLock.unlock();
+        }
+    }
+
+    /**
+     * The reset a cycle's send took is reported once, as the kernel reports
+     * it once: by the next write (which throws it; a read then sees end of
+     * stream) or by the next read (a write then fails with EPIPE).
+     */
+    private volatile boolean resetUnreported;
+    private volatile boolean resetReportedByWrite;
+
+    private IOException sendError(int e) {
+        if (e == Errno.ECONNRESET && resetUnreported) {
+            resetUnreported = false;
+            resetReportedByWrite = true;
+        }
+        return NativeErrors.io(e);
     }
 
     private void releaseStage() {
