@@ -74,7 +74,7 @@ report() {
 }
 
 if [[ ${BENCH_SKIP_VM:-0} != 1 ]]; then
-	say "booting the VM (Debian $kver, QEMU/TCG) for the benchmark (about 25 minutes)"
+	say "booting the VM (Debian $kver, QEMU/TCG) for the benchmark (about 35 minutes)"
 	rm -rf "$out/vm"
 	mkdir -p "$out/vm"
 	envs=()
