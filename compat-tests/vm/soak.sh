@@ -34,43 +34,11 @@ bytes=${SOAK_BYTES:-32M} conns=${SOAK_CONNS:-1000} kills=${SOAK_KILLS:-10}
 client=${SOAK_CLIENT:-jdk} seed=${SOAK_SEED:-1} progress=${SOAK_PROGRESS:-30}
 cycles=${CYCLES:-20000} cycles_batch=${CYCLES_BATCH:-64} cycles_tw=${CYCLES_TW_WAIT:-0}
 cyclesbin=$repo/kmod/fuzz/cycles
-stat=/proc/spool-stat
-passed=0 failed=0
+check_name=soak
+on_finish=unload_if_loaded
+unload_if_loaded() { if loaded; then rmmod spool 2>/dev/null; fi; }
+. "$here/../../kmod/vm/lib.sh"
 
-ok() { passed=$((passed + 1)); echo "ok - soak: $*"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - soak: $*"; }
-note() { echo "# $*"; }
-finish() {
-	loaded && rmmod spool 2>/dev/null
-	echo "$passed passed, $failed failed"
-	((failed == 0))
-	exit
-}
-loaded() { grep -q '^spool ' /proc/modules; }
-
-# The counts a leak would raise; TIME_WAIT ("tw") is not among them.
-sockstat() {
-	awk '/^sockets:/ { printf "sockets %s ", $3 }
-	     /^(TCP|TCP6|UDP|UDP6|UDPLITE|RAW|FRAG):/ { printf "%s %s ", $1, $3 }' \
-		/proc/net/sockstat /proc/net/sockstat6 2>/dev/null
-}
-gauges() { awk '$1 == "pools" || $1 == "files"' "$stat" 2>/dev/null; }
-pattern='BUG|WARNING|Oops|[Ll][Ee][Aa][Kk]|general protection|soft lockup|hung task|Call Trace'
-
-# Adds a sub-program's "N passed, N failed" to ours.
-add_summary() {	# name log rc
-	local summary p f
-	summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$2" | tail -n 1)
-	if [[ -z $summary ]]; then
-		not_ok "$1 ended (exit $3) without its summary line"
-		return
-	fi
-	read -r p _ f _ <<<"$summary"
-	passed=$((passed + p)) failed=$((failed + f))
-	if (($3 != 0 && f == 0)); then
-		not_ok "$1 exited $3 but reported no failure"
-	fi
-}
 # Waits up to $1 tenths of a second for the gauges to read zero, then for
 # /proc/net/sockstat to be back at its baseline; one line each.
 settled() {	# tenths what

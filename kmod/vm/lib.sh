@@ -1,0 +1,41 @@
+# Helpers shared by the guest scripts that check the module (sourced):
+# kmod/vm/fuzz.sh and compat-tests/vm/soak.sh. The sourcing script sets
+# check_name (the prefix of its "ok - NAME: ..." lines) and may set
+# on_finish (a command finish runs first).
+stat=/proc/spool-stat
+passed=0 failed=0
+
+ok() { passed=$((passed + 1)); echo "ok - $check_name: $*"; }
+not_ok() { failed=$((failed + 1)); echo "not ok - $check_name: $*"; }
+note() { echo "# $*"; }
+finish() {
+	${on_finish:-:}
+	echo "$passed passed, $failed failed"
+	((failed == 0))
+	exit
+}
+loaded() { grep -q '^spool ' /proc/modules; }
+
+# The counts a leak would raise; TIME_WAIT ("tw") is not among them.
+sockstat() {
+	awk '/^sockets:/ { printf "sockets %s ", $3 }
+	     /^(TCP|TCP6|UDP|UDP6|UDPLITE|RAW|FRAG):/ { printf "%s %s ", $1, $3 }' \
+		/proc/net/sockstat /proc/net/sockstat6 2>/dev/null
+}
+gauges() { awk '$1 == "pools" || $1 == "files"' "$stat" 2>/dev/null; }
+pattern='BUG|WARNING|Oops|[Ll][Ee][Aa][Kk]|general protection|soft lockup|hung task|Call Trace'
+
+# Adds a sub-program's "N passed, N failed" to ours.
+add_summary() {	# name log rc
+	local summary p f
+	summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$2" | tail -n 1)
+	if [[ -z $summary ]]; then
+		not_ok "$1 ended (exit $3) without its summary line"
+		return
+	fi
+	read -r p _ f _ <<<"$summary"
+	passed=$((passed + p)) failed=$((failed + f))
+	if (($3 != 0 && f == 0)); then
+		not_ok "$1 exited $3 but reported no failure"
+	fi
+}
