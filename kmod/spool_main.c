@@ -34,6 +34,7 @@
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <net/sock.h>
+#include <net/tcp.h>
 
 #include "uapi/spool.h"
 #include "spool_internal.h"
@@ -1049,6 +1050,56 @@ static void spool_cycle_item(struct spool_pool *pool,
 }
 
 /*
+ * A bound on what tcp_sendmsg() charges to sk_wmem_queued for one new skb
+ * beyond its payload: the head that tcp_stream_alloc_skb() allocates
+ * (MAX_TCP_HEADER, rounded up by kmalloc) and the sk_buff itself.
+ */
+#define SPOOL_SKB_OVERHEAD	(2 * SKB_TRUESIZE(MAX_TCP_HEADER))
+
+/*
+ * The bytes one non-blocking send on a TCP socket surely takes now, for
+ * struct spool_event.sndspace.
+ *
+ * tcp_sendmsg() starts a new skb only while sk_wmem_queued < sk_sndbuf
+ * (and the unsent bytes are below TCP_NOTSENT_LOWAT), and fills each skb
+ * with at least an MSS of payload before it starts the next.  So a send of
+ * D bytes is charged at most D + (D / mss + 1) * overhead, and it is taken
+ * whole if that fits in the room (sk_stream_wspace()).  Solving for D gives
+ * the value below.  Memory pressure can still refuse it (sk_wmem_schedule),
+ * and the kernel may shrink sk_sndbuf then; user space must cope with a
+ * short send, but need not expect one otherwise.
+ *
+ * Read without the socket lock, as tcp_poll() reads these fields.  0 for
+ * anything but an established TCP socket that may still send.
+ */
+static u32 spool_sndspace(struct file *file)
+{
+	struct socket *sock = sock_from_file(file);
+	const struct tcp_sock *tp;
+	struct sock *sk;
+	s64 room, unsent_room, mss;
+
+	if (!sock || !sock->sk)
+		return 0;
+	sk = sock->sk;
+	if (sk->sk_type != SOCK_STREAM || sk->sk_protocol != IPPROTO_TCP ||
+	    (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN) ||
+	    !((1 << READ_ONCE(sk->sk_state)) &
+	      (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT)))
+		return 0;
+	tp = tcp_sk(sk);
+	room = sk_stream_wspace(sk) - SPOOL_SKB_OVERHEAD;
+	if (room <= 0)
+		return 0;
+	mss = max_t(s64, READ_ONCE(tp->mss_cache), TCP_MIN_MSS);
+	room = div64_s64(room * mss, mss + SPOOL_SKB_OVERHEAD);
+	unsent_room = (s64)tcp_notsent_lowat(tp) -
+		      (u32)(READ_ONCE(tp->write_seq) - READ_ONCE(tp->snd_nxt));
+	room = min(room, unsent_room);
+	return room > 0 ? min_t(s64, room, INT_MAX) : 0;
+}
+
+/*
  * Re-polls the items on the ready list and writes an event for each ready
  * one to pool->evbuf, up to max.  Level-triggered items that are ready go
  * back to the tail of the list, so the next call polls them again and
@@ -1103,6 +1154,7 @@ static unsigned int spool_collect(struct spool_pool *pool, unsigned int max,
 		ev->cookie = item->cookie;
 		ev->events = revents;
 		ev->fd = item->fd;
+		ev->sndspace = spool_sndspace(item->file);
 		if (cc)
 			spool_cycle_item(pool, cc, item, ev);
 		cond_resched();
@@ -1339,6 +1391,7 @@ static int spool_ioc_version(void __user *argp)
 			    SPOOL_FEAT_BULK_IO | SPOOL_FEAT_CYCLE |
 			    SPOOL_FEAT_WAKE | SPOOL_FEAT_ONESHOT |
 			    SPOOL_FEAT_CYCLE_CTL | SPOOL_FEAT_SEND_OUT |
+			    SPOOL_FEAT_SNDSPACE |
 			    (SPOOL_HAVE_STATS ? SPOOL_FEAT_STATS : 0),
 		.max_files = READ_ONCE(max_files),
 		.max_batch = READ_ONCE(max_batch),

@@ -30,6 +30,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -761,10 +762,10 @@ static void check_events(struct spool_event *evs, unsigned int n, int cycle,
 
 		memcpy(&e, &evs[i], sizeof(e));
 		snprintf(desc, sizeof(desc),
-			 "%s event[%u] fd %d events %#x flags %#x result %d offset %u reserved %u",
-			 call, i, e.fd, e.events, e.flags, e.result, e.offset, e.reserved);
+			 "%s event[%u] fd %d events %#x flags %#x result %d offset %u sndspace %u",
+			 call, i, e.fd, e.events, e.flags, e.result, e.offset, e.sndspace);
 		iters[C_R_EVENT]++;
-		if (e.reserved || (e.events & ~SPOOL_EVENTS) || !e.events || e.fd < 0)
+		if (e.sndspace > INT_MAX || (e.events & ~SPOOL_EVENTS) || !e.events || e.fd < 0)
 			failf(C_R_EVENT, "bad event: %s", desc);
 		if (!cycle) {
 			if (e.flags || e.result || e.offset)

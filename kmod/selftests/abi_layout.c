@@ -28,6 +28,7 @@ AT(spool_event, fd, 12);
 AT(spool_event, flags, 16);
 AT(spool_event, result, 20);
 AT(spool_event, offset, 24);
+AT(spool_event, sndspace, 28);
 
 SIZE(spool_wait, 24);
 AT(spool_wait, max_events, 8);

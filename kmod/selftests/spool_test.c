@@ -51,7 +51,8 @@ TEST(version)
 {
 	__u64 want = SPOOL_FEAT_WAIT | SPOOL_FEAT_ACCEPT | SPOOL_FEAT_BULK_IO |
 		     SPOOL_FEAT_CYCLE | SPOOL_FEAT_WAKE | SPOOL_FEAT_ONESHOT |
-		     SPOOL_FEAT_CYCLE_CTL | SPOOL_FEAT_SEND_OUT;
+		     SPOOL_FEAT_CYCLE_CTL | SPOOL_FEAT_SEND_OUT |
+		     SPOOL_FEAT_SNDSPACE;
 	int stats = access("/proc/spool-stat", F_OK) == 0;
 	int pool = pool_open();
 	struct spool_version v;
@@ -142,7 +143,6 @@ static struct spool_event one_event(int pool, int fd, __u64 cookie)
 	ASSERT_EQ(spool_wait(pool, ev, 4, 2000, NULL), 1);
 	EXPECT_EQ(ev[0].fd, fd);
 	EXPECT_EQ(ev[0].cookie, cookie);
-	EXPECT_EQ(ev[0].reserved, 0);
 	return ev[0];
 }
 

@@ -5,6 +5,7 @@
  */
 #include "spool_util.h"
 
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 
 /* ---- WAIT ---- */
@@ -469,5 +470,177 @@ TEST(poll_in_epoll_set)
 	close(ep);
 	close(srv);
 	close(cli);
+	close(pool);
+}
+
+/* ---- struct spool_event.sndspace ---- */
+
+/* The one event of fd, with SPOOL_IN | SPOOL_OUT interest. */
+static struct spool_event sndspace_event(int pool, int fd)
+{
+	struct spool_event ev[4];
+
+	memset(ev, 0x5a, sizeof(ev));
+	ASSERT_EQ(spool_mod(pool, fd, SPOOL_IN | SPOOL_OUT, 0, fd), 0);
+	ASSERT_EQ(spool_wait(pool, ev, 4, 2000, NULL), 1);
+	EXPECT_EQ(ev[0].fd, fd);
+	return ev[0];
+}
+
+/* Sends until the socket takes no more; returns the bytes taken. */
+static long fill_sndbuf(int fd)
+{
+	static char buf[65536];
+	long total = 0;
+	ssize_t n;
+
+	while ((n = send(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		total += n;
+	EXPECT_EQ(n, -1);
+	EXPECT_EQ(errno, EAGAIN);
+	return total;
+}
+
+static int sndbuf_of(int fd)
+{
+	int sndbuf;
+	socklen_t len = sizeof(sndbuf);
+
+	ASSERT_EQ(getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len), 0);
+	return sndbuf;
+}
+
+/*
+ * The contract: a non-blocking send of sndspace bytes is taken whole, and
+ * sndspace never exceeds the send buffer.
+ */
+static void check_sndspace_taken(int fd, __u32 sndspace)
+{
+	static char buf[1 << 22];
+
+	EXPECT_LE(sndspace, (__u32)sndbuf_of(fd));
+	ASSERT_LE(sndspace, sizeof(buf));
+	if (sndspace)
+		EXPECT_EQ(send(fd, buf, sndspace, MSG_DONTWAIT), (ssize_t)sndspace);
+}
+
+static void sndspace_tcp(int family)
+{
+	int pool = pool_open(), srv, cli, rcvbuf = 4096, sndbuf = 65536;
+	struct spool_event ev;
+	char drain[65536];
+	int round;
+	double t0;
+
+	tcp_pair(family, &srv, &cli);
+	/* Small buffers, so that they fill and drain quickly. */
+	ASSERT_EQ(setsockopt(cli, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+			     sizeof(rcvbuf)), 0);
+	ASSERT_EQ(setsockopt(srv, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+			     sizeof(sndbuf)), 0);
+	ASSERT_EQ(spool_reg(pool, srv, SPOOL_IN, 0, srv), 0);
+
+	/* Fresh and idle: room, and a send of it is taken whole. */
+	ev = sndspace_event(pool, srv);
+	EXPECT_EQ(ev.events, SPOOL_OUT);
+	EXPECT_GT(ev.sndspace, 0);
+	check_sndspace_taken(srv, ev.sndspace);
+
+	for (round = 0; round < 3; round++) {
+		/*
+		 * Full, with a peer that reads nothing: not writable, little
+		 * room (an ACK that came with the peer's byte may free some),
+		 * and what it says is still taken.
+		 */
+		fill_sndbuf(srv);
+		send_all(cli, "x", 1);
+		ev = sndspace_event(pool, srv);
+		EXPECT_EQ(ev.events, SPOOL_IN);
+		EXPECT_LT(ev.sndspace, (__u32)sndbuf_of(srv) / 2);
+		check_sndspace_taken(srv, ev.sndspace);
+		EXPECT_EQ(recv(srv, drain, 1, 0), 1);
+		/* The peer reads: room again, and what it says is taken. */
+		t0 = now_ms();
+		do {
+			while (recv(cli, drain, sizeof(drain), MSG_DONTWAIT) > 0)
+				;
+		} while (!(poll_one(srv, POLLOUT, 10) & POLLOUT) &&
+			 now_ms() - t0 < 10000);
+		EXPECT_TRUE(poll_one(srv, POLLOUT, 0) & POLLOUT);
+		ev = sndspace_event(pool, srv);
+		EXPECT_TRUE(ev.events & SPOOL_OUT);
+		EXPECT_GT(ev.sndspace, 0);
+		check_sndspace_taken(srv, ev.sndspace);
+	}
+
+	/* No room once the socket cannot send any more. */
+	ASSERT_EQ(shutdown(srv, SHUT_WR), 0);
+	ev = sndspace_event(pool, srv);
+	EXPECT_EQ(ev.sndspace, 0);
+	close(srv);
+	close(cli);
+	close(pool);
+}
+
+TEST(sndspace_tcp4)
+{
+	sndspace_tcp(AF_INET);
+}
+
+TEST(sndspace_tcp6)
+{
+	sndspace_tcp(AF_INET6);
+}
+
+/* TCP_NOTSENT_LOWAT bounds it: a send past the mark would not be taken. */
+TEST(sndspace_notsent_lowat)
+{
+	int pool = pool_open(), srv, cli, lowat = 8192;
+	struct spool_event ev;
+
+	tcp_pair(AF_INET, &srv, &cli);
+	ASSERT_EQ(setsockopt(srv, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat,
+			     sizeof(lowat)), 0);
+	ASSERT_EQ(spool_reg(pool, srv, SPOOL_OUT, 0, srv), 0);
+	ev = sndspace_event(pool, srv);
+	EXPECT_GT(ev.sndspace, 0);
+	EXPECT_LE(ev.sndspace, (__u32)lowat);
+	check_sndspace_taken(srv, ev.sndspace);
+	close(srv);
+	close(cli);
+	close(pool);
+}
+
+/* Every file that is no connected TCP socket reports 0. */
+TEST(sndspace_zero_for_others)
+{
+	int pool = pool_open(), p[2], lfd, port, udp = udp_socket(), cli;
+	struct spool_event ev;
+
+	ASSERT_EQ(pipe(p), 0);
+	ASSERT_EQ(spool_reg(pool, p[1], SPOOL_OUT, 0, p[1]), 0);
+	ev = sndspace_event(pool, p[1]);
+	EXPECT_EQ(ev.events, SPOOL_OUT);
+	EXPECT_EQ(ev.sndspace, 0);
+	ASSERT_EQ(spool_unreg(pool, p[1]), 0);
+
+	ASSERT_EQ(spool_reg(pool, udp, SPOOL_OUT, 0, udp), 0);
+	ev = sndspace_event(pool, udp);
+	EXPECT_EQ(ev.sndspace, 0);
+	ASSERT_EQ(spool_unreg(pool, udp), 0);
+
+	/* A listener with a pending connection. */
+	lfd = tcp_listen(AF_INET, 4, &port);
+	cli = tcp_connect(AF_INET, port);
+	wait_backlog(lfd, 1);
+	ASSERT_EQ(spool_reg(pool, lfd, SPOOL_IN, 0, lfd), 0);
+	ev = sndspace_event(pool, lfd);
+	EXPECT_EQ(ev.events, SPOOL_IN);
+	EXPECT_EQ(ev.sndspace, 0);
+	close(lfd);
+	close(cli);
+	close(udp);
+	close(p[0]);
+	close(p[1]);
 	close(pool);
 }

@@ -72,6 +72,7 @@
 #define SPOOL_FEAT_STATS	(1ULL << 6)	/* /proc/spool-stat exists */
 #define SPOOL_FEAT_CYCLE_CTL	(1ULL << 7)	/* struct spool_cycle.ctl */
 #define SPOOL_FEAT_SEND_OUT	(1ULL << 8)	/* a short send arms SPOOL_OUT */
+#define SPOOL_FEAT_SNDSPACE	(1ULL << 9)	/* struct spool_event.sndspace */
 
 /*
  * Event bits: the values of EPOLLIN and friends, so that user space can
@@ -149,8 +150,19 @@ struct spool_event {
 	__u32 flags;		/* cycle only: SPOOL_EV_* */
 	__s32 result;		/* cycle only, see SPOOL_EV_RECV/ACCEPT */
 	__u32 offset;		/* cycle only, see SPOOL_EV_RECV/ACCEPT */
-	__u32 reserved;		/* out: 0 */
+	__u32 sndspace;		/* see below */
 };
+
+/*
+ * sndspace (SPOOL_FEAT_SNDSPACE; 0 from a module without it): for an
+ * established TCP socket that may still send, the bytes a non-blocking
+ * send would surely take when the event was collected: the room left in
+ * the socket's send buffer, in the kernel's own accounting, and within
+ * TCP_NOTSENT_LOWAT.  It is 0 for every other file.  The room only grows
+ * until the caller sends on the socket again (or the kernel shrinks the
+ * send buffer under memory pressure), so user space may stage that many
+ * bytes and count on one later send taking them.
+ */
 
 /*
  * SPOOL_EV_RECV: the cycle received from this socket.  result is the number
