@@ -35,6 +35,14 @@ public interface Poller extends Closeable {
             throw new UnsupportedOperationException("accept-ahead");
         }
 
+        /**
+         * Write-behind: the bytes a send on the socket registered with
+         * {@code cookie} surely gets taken now (the kernel's send-buffer
+         * room), reported with its event, after the poll's sends.
+         */
+        default void sendRoom(long cookie, int bytes) {
+        }
+
         /** Write-behind: the result of the send queued as number {@code index}. */
         default void sent(int index, int result) {
             throw new UnsupportedOperationException("write-behind");
@@ -67,7 +75,11 @@ public interface Poller extends Closeable {
     int FEAT_RECV = 1;
     /** Feature bit: registrations may carry {@link #F_ACCEPT}. */
     int FEAT_ACCEPT = 2;
-    /** Feature bit: {@link #addSend} queues sends for the next poll. */
+    /**
+     * Feature bit: {@link #addSend} queues sends for the next poll, and
+     * events report each socket's send room ({@link Sink#sendRoom}), so
+     * that no more is staged than the socket takes.
+     */
     int FEAT_SEND = 4;
 
     /** Read-ahead: the most a poll receives for one socket (0: no read-ahead). */

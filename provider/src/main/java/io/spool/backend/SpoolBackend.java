@@ -91,6 +91,8 @@ public final class SpoolBackend implements Backend {
 
         private volatile boolean closed;
         private boolean woken;
+        /** The module reports struct spool_event.sndspace: write-behind can know the room. */
+        private final boolean sndspace;
 
         SpoolPoller() throws IOException {
             int fd = IO.openDevice(SpoolAbi.DEVICE);
@@ -112,6 +114,7 @@ public final class SpoolBackend implements Backend {
                 if ((feat & need) != need) {
                     throw new IOException(SpoolAbi.DEVICE + " lacks features 0x" + Long.toHexString(need & ~feat));
                 }
+                sndspace = (feat & SpoolAbi.SPOOL_FEAT_SNDSPACE) != 0;
                 maxBatch = Math.max(1, v.getInt(20));
                 int maxArena = v.getInt(24);
                 maxEvents = Math.min(maxBatch, 1024);
@@ -142,7 +145,8 @@ public final class SpoolBackend implements Backend {
 
         @Override
         public int features() {
-            return FEAT_RECV | FEAT_ACCEPT | FEAT_SEND;
+            // without the room report, a staged write could be more than the socket takes
+            return FEAT_RECV | FEAT_ACCEPT | (sndspace ? FEAT_SEND : 0);
         }
 
         private static int spoolFlags(int flags) {
@@ -357,6 +361,10 @@ public final class SpoolBackend implements Backend {
                 int fl = events.getInt(o + 16);
                 int result = events.getInt(o + 20);
                 int offset = events.getInt(o + 24);
+                int room = events.getInt(o + SpoolAbi.OFFSETOF_SPOOL_EVENT_SNDSPACE);
+                if (room > 0) {
+                    sink.sendRoom(cookie, room);
+                }
                 if ((fl & SpoolAbi.SPOOL_EV_ACCEPT) != 0 && result > 0) {
                     for (int k = offset; k < offset + result; k++) {
                         int co = k * SpoolAbi.SIZEOF_SPOOL_CONN;

@@ -6,6 +6,7 @@ import io.spool.sys.IO;
 import io.spool.sys.Linux;
 import io.spool.sys.Memory;
 import io.spool.sys.NativeErrors;
+import io.spool.sys.Sockets;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -53,13 +54,24 @@ import java.util.concurrent.atomic.AtomicInteger;
  * channel's writeLock. Another thread's write first flushes them, so the
  * byte order is the order of the writes. A send error is kept and thrown by
  * the next write.
+ *
+ * <p>The count a write returns is a promise that the socket takes those
+ * bytes, so a write is staged only when it fits the send room the kernel
+ * reported with the socket's last event ({@code spool_event.sndspace}: what
+ * one send surely takes), less what was written since ({@link #credit}).
+ * Any other write goes straight out, after the staged bytes, and returns
+ * what the socket took, as the JDK's does: OP_WRITE backpressure is the
+ * JDK's. Close, shutdownOutput and configureBlocking(true) write the staged
+ * bytes without waiting; what the socket still refuses (only if the kernel
+ * shrank the buffer under memory pressure) goes to the {@link Drainer},
+ * never dropped and never waited for on the caller's thread.
  */
 final class SocketBatch {
     /** Per-channel staging capacity (spool.stageMax). */
     static final int STAGE_MAX = intProperty("spool.stageMax", 64 << 10);
     /** Read-ahead pauses (the fd is disarmed) while this many bytes wait unread. */
     static final int PAUSE_BYTES = intProperty("spool.readAheadPause", 256 << 10);
-    /** How long a close or shutdown waits for the socket to take staged bytes. */
+    /** At JVM exit, how long staged and draining bytes may wait for their sockets. */
     static final int FLUSH_TIMEOUT_MS = intProperty("spool.flushTimeoutMs", 30_000);
     /** "no buffered read result: read(2)" */
     static final int NONE = Integer.MIN_VALUE;
@@ -423,39 +435,95 @@ final class SocketBatch {
         }
     }
 
+    // ---- send room: what the socket surely takes (see the class comment)
+
+    /** Percent of the kernel's reported room that may be staged (spool.sendCredit). */
+    static final int CREDIT_PERCENT = Math.max(1, Math.min(100_000, intProperty("spool.sendCredit", 75)));
+    /**
+     * Bytes the next cycle's send surely gets taken, beyond what is staged:
+     * the room the kernel last reported for this socket, less what was
+     * written since. Written only by the home selector's selecting thread
+     * (the distribution of a cycle, and its writes); 0 until a cycle reports.
+     */
+    private volatile int credit;
+    /** Another thread wrote directly: the room a cycle reports may not count its bytes. */
+    private volatile boolean otherWriter;
+
+    /** Distribution (selecting thread, cycleLock): the kernel's room for this socket, after the cycle's sends. */
+    void roomReported(int room) {
+        if (otherWriter) {
+            return;
+        }
+        long c = (long) room * CREDIT_PERCENT / 100;
+        if (stage != null) {
+            c -= stageLen - sendPos; // still owed: it goes out before anything staged now
+        }
+        credit = (int) Math.max(0, Math.min(Integer.MAX_VALUE, c));
+    }
+
+    /** A write went straight to the socket (any thread, writeLock held). */
+    void wroteDirectly(long n) {
+        SpoolSelector h = home;
+        if (h == null || Thread.currentThread() != h.selectingThread) {
+            otherWriter = true;
+            credit = 0;
+        } else if (n > 0) {
+            credit = (int) Math.max(0, credit - n);
+        }
+    }
+
+    /** SO_SNDBUF changed: the room reported before may be gone. */
+    void sendBufferChanged() {
+        credit = 0;
+    }
+
     /**
      * A non-blocking write under writeLock, holding {@code held}'s cycleLock
      * (from {@link #enterWrite}). Returns the bytes taken, or NONE: the
-     * caller writes directly.
+     * caller writes directly (and then calls {@link #wroteDirectly}).
+     *
+     * <p>A write is staged only whole, and only when it fits in the room the
+     * kernel reported ({@link #credit}), so the count returned is never more
+     * than the socket takes: OP_WRITE backpressure works as on the JDK. Any
+     * other write goes straight out after what is staged, and returns what
+     * the socket took, as the JDK's does.
      */
     int write(ByteBuffer src, SpoolSelector held) throws IOException {
+        throwSendError();
+        if (held == null) {
+            return NONE;
+        }
+        int want = src.remaining();
+        boolean mayStage = mayStage(held);
+        if (stagedOn == held) {
+            if (mayStage && want <= credit && stageLen - sendPos + want <= STAGE_MAX) {
+                return stageFrom(src, held);
+            }
+            flush();
+            if (stagedOn == held) {
+                return 0; // what is staged is not all out yet: the socket takes nothing more
+            }
+        }
+        if (mayStage && want <= credit && want <= STAGE_MAX) {
+            return stageFrom(src, held);
+        }
+        if (mayStage) {
+            Counters.UNSTAGED_WRITES.increment();
+        }
+        return NONE;
+    }
+
+    private boolean mayStage(SpoolSelector held) {
+        return held != null && held == home && held.writeBehind && Thread.currentThread() == held.selectingThread
+                && ch.isOutputOpen() && !broken && residue == null && !otherWriter;
+    }
+
+    private void throwSendError() throws IOException {
         int e = sendErrno;
         if (e != 0) {
             sendErrno = 0;
             throw sendError(e);
         }
-        if (held == null) {
-            return NONE;
-        }
-        boolean mayStage = held == home && held.writeBehind && Thread.currentThread() == held.selectingThread
-                && ch.isOutputOpen() && !broken;
-        if (stagedOn == held) {
-            if (!mayStage || stageLen - sendPos + src.remaining() > STAGE_MAX) {
-                flush();
-                if (stagedOn == held) {
-                    if (!mayStage) {
-                        return 0; // the socket takes nothing yet
-                    }
-                    return stageFrom(src, held);
-                }
-            } else {
-                return stageFrom(src, held);
-            }
-        }
-        if (mayStage && src.remaining() <= STAGE_MAX) {
-            return stageFrom(src, held);
-        }
-        return NONE;
     }
 
     long write(ByteBuffer[] srcs, int offset, int length, SpoolSelector held) throws IOException {
@@ -463,13 +531,9 @@ final class SocketBatch {
         for (int i = offset; i < offset + length; i++) {
             total += srcs[i].remaining();
         }
-        if (total > STAGE_MAX) {
-            int e = sendErrno;
-            if (e != 0) {
-                sendErrno = 0;
-                throw sendError(e);
-            }
-            if (stagedOn == held && held != null) {
+        if (total > STAGE_MAX || total > credit || !mayStage(held)) {
+            throwSendError();
+            if (held != null && stagedOn == held) {
                 flush();
                 if (stagedOn == held) {
                     return 0;
@@ -526,6 +590,7 @@ final class SocketBatch {
         d.put(s);
         src.position(src.position() + n);
         stageLen += n;
+        credit -= n;
         if (stagedOn == null) {
             stagedOn = sel;
             sel.staged(this);
@@ -542,8 +607,16 @@ final class SocketBatch {
         return poller.addSend(ch.fd(), Memory.address(stage) + sendPos, stageLen - sendPos);
     }
 
+    /**
+     * What one send may cost the socket's buffer beyond its bytes (an skb of
+     * its own, in the kernel's accounting): charged per cycle send, so that
+     * many small sends on one report of the room still fit it.
+     */
+    private static final int SEND_OVERHEAD = 2048;
+
     /** The cycle's result for the send queued by {@link #addSend}. */
     void sent(int result) {
+        credit = Math.max(0, credit - SEND_OVERHEAD);
         if (result > 0) {
             sendPos += result;
             sendBlocked = sendPos < stageLen;
@@ -643,34 +716,93 @@ final class SocketBatch {
         }
     }
 
+    // ---- what a close, shutdownOutput or configureBlocking(true) leaves
+
+    /** Staged bytes the socket could not take when the channel left write-behind (writeLock). */
+    private volatile Drainer.Residue residue;
+
     /**
-     * Before close, shutdown, configureBlocking(true) and at exit, from any
-     * thread holding no lock: takes the staged bytes away from the cycles and
-     * writes them, waiting for the socket to take them (up to
-     * spool.flushTimeoutMs).
+     * Before close, shutdownOutput and configureBlocking(true), from any
+     * thread holding no lock: takes the staged bytes away from the cycles
+     * and writes what the socket takes now, never waiting. The rest (rare:
+     * only what the kernel stopped taking after it reported the room) goes
+     * to the {@link Drainer}, which owns it from then on.
+     *
+     * @return the drain under way for this channel, or null
      */
-    void flushBlocking() {
+    Drainer.Residue detachStaged() {
         SpoolSelector st = stagedOn;
         if (st == null) {
-            return;
+            return residue;
         }
-        ByteBuffer b;
-        int pos;
-        int len;
         st.lockCycle();
+        ch.writeLock.lock(); // lock order: cycleLock, then writeLock; held until the bytes are placed
         try {
-            if (stagedOn != st) {
-                return;
+            ByteBuffer b;
+            int pos;
+            int len;
+            try {
+                if (stagedOn != st) {
+                    return residue;
+                }
+                b = stage;
+                pos = sendPos;
+                len = stageLen;
+                stage = null;
+                releaseStage(); // stagedOn = null; b is not pooled (stage was nulled)
+            } finally {
+                st.unlockCycle();
             }
-            b = stage;
-            pos = sendPos;
-            len = stageLen;
-            stage = null;
-            releaseStage(); // stagedOn = null; b is not pooled (stage was nulled)
+            try {
+                while (pos < len) {
+                    Counters.STAGED_FLUSHES.increment();
+                    long n = IO.write(ch.fd(), Memory.address(b) + pos, len - pos);
+                    if (n == IO.UNAVAILABLE) {
+                        residue = Drainer.adopt(ch.fd(), b, pos, len);
+                        return residue;
+                    }
+                    pos += (int) n;
+                }
+                StagePool.give(b);
+            } catch (IOException e) {
+                sendErrno = Errno.EPIPE;
+                broken = true;
+            }
+            return residue;
         } finally {
-            st.unlockCycle();
+            ch.writeLock.unlock();
         }
-        writeOut(b, pos, len);
+    }
+
+    /**
+     * Before any write (writeLock held): whether a drain of earlier bytes
+     * still runs. A blocking write waits for it, as a blocking write waits
+     * for room; a non-blocking one then takes nothing. A drain that failed
+     * makes this write fail, as the send would have.
+     */
+    boolean drainPending(boolean blocking, SpoolSocketChannel ch) throws IOException {
+        Drainer.Residue r = residue;
+        if (r == null) {
+            return false;
+        }
+        while (!r.isDone()) {
+            if (!blocking || !ch.isOpen() || !ch.isOutputOpen()) {
+                return true;
+            }
+            try {
+                r.await(50); // close and interrupt close the channel: seen on the next turn
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return true;
+            }
+        }
+        residue = null;
+        int e = r.errno();
+        if (e != 0) {
+            broken = true;
+            throw NativeErrors.io(e == Errno.ECONNRESET ? Errno.EPIPE : e);
+        }
+        return false;
     }
 
     /** At exit: the caller holds stagedOn's cycleLock, or no cycle can run. */
@@ -683,6 +815,11 @@ final class SocketBatch {
         writeOut(b, pos, len);
     }
 
+    /**
+     * At exit only: the JDK's bytes outlive the process in the kernel; these
+     * get up to spool.flushTimeoutMs. A peer that takes none in that time is
+     * reset, so it never reads a short stream as a whole one.
+     */
     private void writeOut(ByteBuffer b, int pos, int len) {
         if (b == null) {
             return;
@@ -695,6 +832,8 @@ final class SocketBatch {
                 if (n == IO.UNAVAILABLE) {
                     long left = (deadline - System.nanoTime()) / 1_000_000L;
                     if (left <= 0) {
+                        Counters.DRAIN_ABORTS.increment();
+                        Sockets.abort(ch.fd());
                         return;
                     }
                     IO.poll(ch.fd(), Linux.POLLOUT, -1, (int) Math.min(left, 1000));

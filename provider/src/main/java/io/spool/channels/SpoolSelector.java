@@ -369,6 +369,15 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
         sending.get(index).sent(result);
     }
 
+    /** Poller callback: the kernel's send room of a socket, after this cycle's sends. */
+    @Override
+    public void sendRoom(long cookie, int bytes) {
+        SpoolSelectionKey ski = fdToKey.get((int) cookie);
+        if (ski != null && ski.spoolChannel() instanceof SpoolSocketChannel) {
+            ((SpoolSocketChannel) ski.spoolChannel()).batch.roomReported(bytes);
+        }
+    }
+
     /** Poller callback: read-ahead bytes (or EOF, or an error) for a socket. */
     @Override
     public void received(long cookie, ByteBuffer data, int errno) {
@@ -690,7 +699,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
                 poller.close();
                 for (SocketBatch b : staged.toArray(new SocketBatch[0])) {
                     if (b.stagedOn == this) {
-                        b.flushAtExit(); // the pool is gone: staged bytes go out directly
+                        b.detachStaged(); // the pool is gone: staged bytes go out directly, or drain
                     }
                 }
                 for (SocketBatch b : staged) {

@@ -12,6 +12,7 @@ import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketOption;
+import java.net.StandardSocketOptions;
 import java.net.SocketTimeoutException;
 import java.net.StandardProtocolFamily;
 import java.nio.ByteBuffer;
@@ -138,6 +139,9 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
         synchronized (stateLock) {
             ensureOpen();
             Options.set(fd, ipv6, name, value);
+            if (name == StandardSocketOptions.SO_SNDBUF) {
+                batch.sendBufferChanged();
+            }
             return this;
         }
     }
@@ -350,6 +354,9 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
             int n = 0;
             try {
                 beginWrite(blocking);
+                if (batch.drainPending(blocking, this)) {
+                    return 0; // earlier bytes still drain: they go first
+                }
                 if (!blocking) {
                     int r = batch.write(buf, cyc); // write-behind
                     if (r != SocketBatch.NONE) {
@@ -368,6 +375,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                     }
                     n = total;
                 }
+                batch.wroteDirectly(n);
             } finally {
                 endWrite(blocking, n > 0);
                 if (n <= 0 && isOutputClosed) {
@@ -399,6 +407,9 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
             long n = 0;
             try {
                 beginWrite(blocking);
+                if (batch.drainPending(blocking, this)) {
+                    return 0; // earlier bytes still drain: they go first
+                }
                 if (!blocking) {
                     long r = batch.write(srcs, offset, length, cyc); // write-behind
                     if (r != SocketBatch.NONE) {
@@ -416,6 +427,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                     }
                     n = total;
                 }
+                batch.wroteDirectly(n);
             } finally {
                 endWrite(blocking, n > 0);
                 if (n <= 0 && isOutputClosed) {
@@ -439,7 +451,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
 
     /** Writes a byte of urgent data (Socket.sendUrgentData). */
     int sendOutOfBandData(byte b) throws IOException {
-        batch.flushBlocking();
+        batch.detachStaged();
         writeLock.lock();
         try {
             ensureOpenAndConnected();
@@ -447,6 +459,9 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
             int n = 0;
             try {
                 beginWrite(blocking);
+                if (batch.drainPending(true, this)) {
+                    return 0; // closed while earlier bytes drained
+                }
                 n = Sockets.sendOOB(fd, b);
             } finally {
                 endWrite(blocking, n > 0);
@@ -463,7 +478,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
     @Override
     protected void implConfigureBlocking(boolean block) throws IOException {
         if (block) {
-            batch.flushBlocking(); // staged bytes go out before any blocking operation
+            batch.detachStaged(); // a blocking write then waits for what the socket did not take yet
         }
         readLock.lock();
         try {
@@ -718,7 +733,9 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                         if (linger > 0) {
                             Sockets.setLinger(fd, -1);
                         }
-                        Sockets.shutdown(fd, Linux.SHUT_WR);
+                        if (drain == null || !drain.shutdownAfter()) {
+                            Sockets.shutdown(fd, Linux.SHUT_WR); // else the drainer sends EOF after the bytes
+                        }
                     }
                 } catch (IOException ignore) {
                     // best effort, as the JDK
@@ -727,13 +744,43 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
         }
     }
 
+    /** The drain of staged bytes that this close left (see {@link Drainer}), or null. */
+    private Drainer.Residue drain;
+
     @Override
     protected void implCloseSelectableChannel() throws IOException {
-        batch.flushBlocking();
+        Drainer.Residue r = batch.detachStaged();
+        if (r != null && !r.isDone()) {
+            lingerOver(r);
+        }
+        drain = r;
         if (isBlocking()) {
             implCloseBlockingMode();
         } else {
             implCloseNonBlockingMode();
+        }
+    }
+
+    /**
+     * SO_LINGER on a close that left bytes draining, as the kernel treats
+     * the bytes it holds: 0 discards them with a reset; a positive value
+     * makes close wait for them up to that long; off, close returns at once.
+     */
+    private void lingerOver(Drainer.Residue r) {
+        int linger;
+        try {
+            linger = Sockets.getLinger(fd);
+        } catch (IOException e) {
+            return;
+        }
+        if (linger == 0) {
+            r.cancel();
+        } else if (linger > 0) {
+            try {
+                r.await(linger * 1000L);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -748,7 +795,6 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
 
     @Override
     public SocketChannel shutdownInput() throws IOException {
-        batch.flushBlocking();
         synchronized (stateLock) {
             ensureOpen();
             if (!isConnected()) {
@@ -768,14 +814,16 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
 
     @Override
     public SocketChannel shutdownOutput() throws IOException {
-        batch.flushBlocking();
+        Drainer.Residue r = batch.detachStaged();
         synchronized (stateLock) {
             ensureOpen();
             if (!isConnected()) {
                 throw new NotYetConnectedException();
             }
             if (!isOutputClosed) {
-                Sockets.shutdown(fd, Linux.SHUT_WR);
+                if (r == null || !r.shutdownAfter()) {
+                    Sockets.shutdown(fd, Linux.SHUT_WR); // else the drainer sends EOF after the bytes
+                }
                 isOutputClosed = true;
                 Waiter w = writerWaiter;
                 if (w != null) {

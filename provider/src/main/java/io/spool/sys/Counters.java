@@ -44,6 +44,14 @@ public final class Counters {
     public static final LongAdder ACCEPT_AHEAD = new LongAdder();
     /** Accept-ahead: accept() calls served from the queue. */
     public static final LongAdder ACCEPTS_FROM_MEMORY = new LongAdder();
+    /** Write-behind: channels whose staged bytes outlived them (Drainer). */
+    public static final LongAdder DRAINS = new LongAdder();
+    /** Bytes the drainer wrote for closed or shut-down channels. */
+    public static final LongAdder DRAINED_BYTES = new LongAdder();
+    /** Drains given up after spool.drainTimeoutMs: the connection was reset. */
+    public static final LongAdder DRAIN_ABORTS = new LongAdder();
+    /** Write-behind: writes that went straight out because the socket's reported room was too small. */
+    public static final LongAdder UNSTAGED_WRITES = new LongAdder();
     /** Read-ahead disarmed for good because a worker thread read the channel. */
     public static final LongAdder WORKER_DISARMS = new LongAdder();
 
@@ -72,6 +80,10 @@ public final class Counters {
         m.put("acceptAhead", ACCEPT_AHEAD.sum());
         m.put("acceptsFromMemory", ACCEPTS_FROM_MEMORY.sum());
         m.put("workerDisarms", WORKER_DISARMS.sum());
+        m.put("unstagedWrites", UNSTAGED_WRITES.sum());
+        m.put("drains", DRAINS.sum());
+        m.put("drainedBytes", DRAINED_BYTES.sum());
+        m.put("drainAborts", DRAIN_ABORTS.sum());
         return m;
     }
 
@@ -80,7 +92,8 @@ public final class Counters {
         for (LongAdder a : new LongAdder[] {NATIVE_CALLS, SELECTS, WAITS, EVENTS, WAKEUPS,
                 BYTES_READ, BYTES_WRITTEN, ACCEPTS, CYCLES, CYCLE_CTLS, CYCLE_SENDS,
                 READ_AHEAD_BYTES, READS_FROM_MEMORY, STAGED_WRITES, STAGED_FLUSHES, ACCEPT_AHEAD,
-                ACCEPTS_FROM_MEMORY, WORKER_DISARMS}) {
+                ACCEPTS_FROM_MEMORY, WORKER_DISARMS, UNSTAGED_WRITES, DRAINS, DRAINED_BYTES,
+                DRAIN_ABORTS}) {
             a.reset();
         }
     }

@@ -195,6 +195,21 @@ public final class Sockets {
         }
     }
 
+    /**
+     * Resets a TCP connection now, whatever other descriptors share the
+     * socket: connect(2) with AF_UNSPEC disconnects it, and the kernel sends
+     * a RST (tcp_disconnect).
+     */
+    public static void abort(int fd) throws IOException {
+        ByteBuffer b = OPT.get();
+        b.putLong(0, 0);
+        b.putLong(8, 0);
+        Counters.call();
+        if (C.connect(fd, Memory.address(b), 16) < 0) {
+            throw NativeErrors.socket(Native.errno());
+        }
+    }
+
     /** Bytes waiting in the receive queue (FIONREAD). */
     public static int available(int fd) throws IOException {
         ByteBuffer b = OPT.get();

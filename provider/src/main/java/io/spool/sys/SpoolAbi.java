@@ -21,6 +21,8 @@ public final class SpoolAbi {
     public static final long SPOOL_FEAT_CYCLE_CTL = 1L << 7;
     /** A short send arms a one-time SPOOL_OUT for the registration. */
     public static final long SPOOL_FEAT_SEND_OUT = 1L << 8;
+    /** struct spool_event.sndspace: the socket's send room. */
+    public static final long SPOOL_FEAT_SNDSPACE = 1L << 9;
 
     /** struct spool_ctl.op: registration changes carried by a cycle. */
     public static final int SPOOL_CTL_REGISTER = 1;
@@ -63,6 +65,9 @@ public final class SpoolAbi {
     public static final int SIZEOF_SPOOL_IOV = 24;
     public static final int SIZEOF_SPOOL_CYCLE = 96;
     public static final int SIZEOF_SPOOL_CTL = 32;
+
+    /** Field offsets (checked against the compiled header by SpoolAbiTest). */
+    public static final int OFFSETOF_SPOOL_EVENT_SNDSPACE = 28;
 
     // asm-generic/ioctl.h encoding
     private static final int IOC_NONE = 0;

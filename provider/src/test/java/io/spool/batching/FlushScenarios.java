@@ -96,8 +96,11 @@ public final class FlushScenarios {
                 }
                 ch.close();
             } else {
-                ch.register(sel, SelectionKey.OP_READ);
-                sel.selectNow(); // this thread selects: its writes are staged
+                // this thread selects, and the socket is writable: the cycle reports its send
+                // room, so a write that fits it is staged
+                ch.register(sel, SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+                sel.selectNow();
+                sel.selectedKeys().clear();
                 int n = ch.write(ByteBuffer.wrap(all));
                 check(n == BYTES, how + ": non-blocking write took " + n);
                 if ("close".equals(how)) {
@@ -197,8 +200,8 @@ public final class FlushScenarios {
             SocketChannel ch = p.openSocketChannel();
             ch.connect(new InetSocketAddress(lo, Integer.parseInt(args[1])));
             ch.configureBlocking(false);
-            ch.register(sel, SelectionKey.OP_READ);
-            sel.selectNow();
+            ch.register(sel, SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+            sel.selectNow(); // writable: the cycle reports the send room
             long s0 = Counters.STAGED_WRITES.sum();
             int n = ch.write(ByteBuffer.wrap(pattern(EXIT_BYTES)));
             System.out.println(Counters.STAGED_WRITES.sum() > s0 ? "staged " + n : "not staged " + n);

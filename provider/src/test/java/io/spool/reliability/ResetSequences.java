@@ -77,8 +77,12 @@ public final class ResetSequences {
             ch.connect(ss.getLocalSocketAddress());
             Socket peer = ss.accept();
             ch.configureBlocking(false);
-            ch.register(sel, SelectionKey.OP_READ);
-            sel.selectNow(); // this thread selects: its writes are staged (SPOOL)
+            // this thread selects, the socket writable: SPOOL's cycle reports its send room, and
+            // a write that fits it is staged; the interest is back to OP_READ for the steps
+            SelectionKey key = ch.register(sel, SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+            sel.selectNow();
+            sel.selectedKeys().clear();
+            key.interestOps(SelectionKey.OP_READ);
             long s0 = staged.getAsLong();
             t.add("wrote " + ch.write(ByteBuffer.wrap(new byte[10_000])));
             long stagedWrites = staged.getAsLong() - s0;

@@ -86,32 +86,35 @@ final class StagedWriter {
     }
 
     /**
-     * Writes from pos on towards to: the first write with selects until it
-     * takes something, then {@code afterFirst} (pauses the peer), then with
-     * no select at all, until a write takes less than offered (the staging
-     * room is full) or all is written. Returns the new position: the bytes
-     * after the first one's position were all taken after the last select.
+     * The tail: once the peer has read everything written so far, one
+     * select with OP_WRITE (SPOOL's cycle reports the socket's send room),
+     * the peer paused, then small writes with no select at all, each of
+     * which fits that room and is staged, up to 4 KiB or until a write is
+     * not staged (it went straight out). Returns the new position.
      */
     static int tail(SocketChannel ch, SelectionKey key, Selector sel, byte[] data, int pos, int to, Random rnd,
-            Runnable afterFirst) throws IOException {
+            Peer peer, java.util.function.LongSupplier staged) throws IOException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        int n = chunk(rnd, to - pos);
-        int w;
-        while ((w = write(ch, data, pos, n, rnd)) == 0) {
+        while (peer.count < pos) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("no progress at " + pos + " of " + to + " bytes");
+                throw new AssertionError("the peer is stuck at " + peer.count + " of " + pos + " bytes");
             }
-            key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
-            sel.select(1000);
+            sel.select(10);
             sel.selectedKeys().clear();
-            key.interestOps(SelectionKey.OP_READ);
         }
-        pos += w;
-        afterFirst.run();
-        while (w == n && pos < to) {
-            n = chunk(rnd, to - pos);
-            w = write(ch, data, pos, n, rnd);
-            pos += w;
+        key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+        sel.select(1000);
+        sel.selectedKeys().clear();
+        key.interestOps(SelectionKey.OP_READ);
+        peer.pauseNow();
+        int end = Math.min(to, pos + 4096);
+        while (pos < end) {
+            long before = staged.getAsLong();
+            int n = Math.min(end - pos, 1 + rnd.nextInt(512));
+            pos += write(ch, data, pos, n, rnd);
+            if (staged.getAsLong() == before) {
+                break;
+            }
         }
         return pos;
     }

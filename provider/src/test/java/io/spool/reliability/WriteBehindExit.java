@@ -42,7 +42,12 @@ public final class WriteBehindExit {
         SelectionKey key = ch.register(sel, SelectionKey.OP_READ);
         sel.selectNow();
         StagedWriter.pump(ch, key, sel, data, 0, total - 100, rnd);
-        // the last 100 bytes: one write, staged (the selecting thread, between selects)
+        // the last 100 bytes: one write, staged (the selecting thread, between selects, after a
+        // select that found the socket writable and so reported its send room)
+        key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+        sel.select(1000);
+        sel.selectedKeys().clear();
+        key.interestOps(SelectionKey.OP_READ);
         long s0 = Counters.STAGED_WRITES.sum();
         int n = 0;
         while (n < 100) {

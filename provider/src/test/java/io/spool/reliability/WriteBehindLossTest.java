@@ -35,8 +35,9 @@ import org.junit.jupiter.api.Test;
  * These go further: a random payload of several hundred KiB in random-sized
  * plain and gathering writes on the selecting thread, many select turns with
  * the socket full and partial sends, then a last run of writes staged with no
- * select after them while the peer is paused (so the flush has to wait for
- * the socket), and then:
+ * select after them while the peer is paused (each fits the send room the
+ * last cycle reported; StalledPeerTest covers bytes the socket cannot take),
+ * and then:
  * <ul>
  * <li>close; the selector closed first, then the channel;</li>
  * <li>shutdownOutput: the peer sees every byte, then EOF, and its reply still
@@ -127,8 +128,7 @@ class WriteBehindLossTest {
 
     /**
      * Writes the payload up to BYTES - TAIL through select turns, then the
-     * tail: its first write (after selects until it takes something), the
-     * peer paused, more writes (no select) until the staging room is full;
+     * tail ({@link StagedWriter#tail}: staged writes with the peer paused);
      * resumes the peer 300 ms later, and runs {@code how}, which must find
      * the bytes staged and deliver them.
      */
@@ -146,7 +146,8 @@ class WriteBehindLossTest {
             long w0 = Counters.STAGED_WRITES.sum();
             StagedWriter.pump(c.ch, c.key, c.sel, data, 0, BYTES - TAIL, rnd);
             long s0 = Counters.STAGED_WRITES.sum();
-            int pos = StagedWriter.tail(c.ch, c.key, c.sel, data, BYTES - TAIL, BYTES, rnd, c.peer::pauseNow);
+            int pos = StagedWriter.tail(c.ch, c.key, c.sel, data, BYTES - TAIL, BYTES, rnd, c.peer,
+                    Counters.STAGED_WRITES::sum);
             long stagedTail = Counters.STAGED_WRITES.sum() - s0;
             assertTrue(stagedTail > 0 && pos > BYTES - TAIL, what + ": the last writes were staged");
             c.peer.resumeIn(300);
