@@ -14,6 +14,14 @@ public final class Bodies {
     public static final byte[] SMALL = text(1024);
     /** GET /1m: 1 MiB. */
     public static final byte[] ONE_MIB = pattern(1 << 20, 7);
+    /** GET /big/N (N bytes, up to this), served by the Netty server for the stalled-readers check. */
+    public static final int BIG_MAX = 4 << 20;
+
+    /** The body of GET /big/N. */
+    public static byte[] big(int n) {
+        return pattern(n, 13);
+    }
+
     /** GET /chunked: these, each written and flushed on its own. */
     public static final byte[][] CHUNKS = chunks(8, 4096);
     /** The 10 MiB POSTed to /echo. */

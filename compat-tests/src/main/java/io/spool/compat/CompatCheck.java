@@ -19,7 +19,7 @@ import java.util.concurrent.TimeoutException;
 /**
  * The fixed check script, run against one server that is already listening:
  *
- * <pre>java io.spool.compat.CompatCheck --kind http|echo --port N [--host H] [--timeout S]</pre>
+ * <pre>java io.spool.compat.CompatCheck --kind http|echo --port N [--host H] [--timeout S] [--only CHECK]</pre>
  *
  * HTTP servers are driven with the JDK's HttpClient where it can, and with a
  * raw socket for keep-alive, pipelining, aborting and idling; the echo server
@@ -29,7 +29,7 @@ import java.util.concurrent.TimeoutException;
  */
 public final class CompatCheck {
     public static final List<String> CHECKS = List.of("small", "1m", "upload-10m", "keepalive-1000",
-            "pipelined", "chunked", "concurrent-500", "abort", "idle");
+            "pipelined", "chunked", "concurrent-500", "abort", "idle", "stalled-readers");
 
     private final String host;
     private final int port;
@@ -60,8 +60,11 @@ public final class CompatCheck {
         CompatCheck c = new CompatCheck(opt.getOrDefault("host", "127.0.0.1"),
                 Integer.parseInt(opt.get("port")), timeout);
         Map<String, Check> checks = kind.equals("echo") ? c.echoChecks() : c.httpChecks();
+        String only = opt.get("only"); // one check, for a manual run
         for (String name : CHECKS) {
-            c.runOne(name, checks.get(name), timeout);
+            if (only == null || only.equals(name)) {
+                c.runOne(name, checks.get(name), timeout);
+            }
         }
         System.out.flush();
         System.exit(0);
@@ -141,6 +144,7 @@ public final class CompatCheck {
         m.put("concurrent-500", this::concurrent);
         m.put("abort", this::abort);
         m.put("idle", this::idle);
+        m.put("stalled-readers", this::stalledReaders);
         return m;
     }
 
@@ -307,6 +311,91 @@ public final class CompatCheck {
         }
     }
 
+    /**
+     * 32 clients with 4 KiB receive buffers each ask for 1 to 2.5 MiB with
+     * "Connection: close" and read nothing for compat.stallMs (35 s: longer
+     * than any flush timeout SPOOL ever had), while 16 others each send one
+     * small GET that must be answered within 15 s; then every large
+     * response must arrive whole, followed by EOF. Needs GET /big/N (the
+     * Netty server); elsewhere NA.
+     */
+    private void stalledReaders(Observations obs) throws Exception {
+        int nBig = 32;
+        int nSmall = 16;
+        long stallMs = Long.getLong("compat.stallMs", 35_000);
+        try (HttpWire w = HttpWire.connect(host, port, timeoutMillis)) {
+            w.send(HttpWire.get("/big/1"));
+            if (w.read().status() != 200) {
+                throw new NotApplicable("no GET /big/N on this server");
+            }
+        }
+        List<java.net.Socket> bigs = new ArrayList<>();
+        int[] sizes = new int[nBig];
+        try {
+            for (int i = 0; i < nBig; i++) {
+                java.net.Socket s = new java.net.Socket();
+                s.setReceiveBufferSize(4096);
+                s.connect(new java.net.InetSocketAddress(host, port), timeoutMillis);
+                s.setSoTimeout(timeoutMillis);
+                bigs.add(s);
+                sizes[i] = (1 << 20) + i * (48 << 10); // 1 MiB to about 2.5 MiB
+                s.getOutputStream().write(Bodies.ascii("GET /big/" + sizes[i]
+                        + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"));
+            }
+            long stallEnd = System.nanoTime() + stallMs * 1_000_000L;
+            Thread.sleep(500); // the server writes until the stalled sockets are full
+            long t0 = System.nanoTime();
+            List<CompletableFuture<Long>> smalls = new ArrayList<>();
+            for (int i = 0; i < nSmall; i++) {
+                smalls.add(CompletableFuture.supplyAsync(() -> {
+                    try (HttpWire w = HttpWire.connect(host, port, timeoutMillis)) {
+                        w.send("GET /small HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+                        HttpWire.Response r = w.read();
+                        expect(r.status() == 200 && Arrays.equals(r.body(), Bodies.SMALL), "GET /small: " + r.statusLine());
+                        return (System.nanoTime() - t0) / 1_000_000L;
+                    } catch (IOException e) {
+                        throw new RuntimeException(e);
+                    }
+                }));
+            }
+            int inTime = 0;
+            long slowest = 0;
+            for (CompletableFuture<Long> f : smalls) {
+                long ms = f.get(stallMs + timeoutMillis, TimeUnit.MILLISECONDS);
+                slowest = Math.max(slowest, ms);
+                inTime += ms <= 15_000 ? 1 : 0;
+            }
+            expect(inTime == nSmall, inTime + " of " + nSmall + " small requests answered within 15 s (slowest "
+                    + slowest + " ms) while " + nBig + " readers stalled");
+            obs.add(nSmall + " small requests answered within 15 s while " + nBig + " readers stalled");
+            long left = (stallEnd - System.nanoTime()) / 1_000_000L;
+            if (left > 0) {
+                Thread.sleep(left);
+            }
+            int whole = 0;
+            List<String> problems = new ArrayList<>();
+            for (int i = 0; i < nBig; i++) {
+                java.io.InputStream in = bigs.get(i).getInputStream();
+                HttpWire.Response r = HttpWire.read(in);
+                boolean same = r.status() == 200 && Arrays.equals(r.body(), Bodies.big(sizes[i]));
+                boolean eof = in.read() < 0;
+                if (same && eof) {
+                    whole++;
+                } else {
+                    problems.add("GET /big/" + sizes[i] + ": " + r.statusLine() + ", " + r.body().length
+                            + " body bytes" + (same ? "" : " (not the body)") + (eof ? "" : ", no EOF after it"));
+                }
+            }
+            expect(whole == nBig, whole + " of " + nBig + " large responses whole after the stall: " + problems);
+            obs.add(nBig + " large responses (1 to 2.5 MiB) whole, then EOF, after a " + stallMs / 1000
+                    + " s stall");
+        } finally {
+            for (java.net.Socket s : bigs) {
+                s.close();
+            }
+        }
+    }
+
     /** The server must still answer, on a new connection. */
     private void afterward(Observations obs, String when) throws Exception {
         try (HttpWire w = HttpWire.connect(host, port, timeoutMillis)) {
@@ -336,6 +425,9 @@ public final class CompatCheck {
         m.put("concurrent-500", this::echoConcurrent);
         m.put("abort", this::echoAbort);
         m.put("idle", this::echoIdle);
+        m.put("stalled-readers", obs -> {
+            throw new NotApplicable("not HTTP");
+        });
         return m;
     }
 

@@ -81,6 +81,9 @@ public final class NettyHttpServerMain {
                 sendFull(ctx, req, keepAlive, Bodies.SMALL_TYPE, Bodies.SMALL);
             } else if (method.equals(HttpMethod.GET) && path.equals("/1m")) {
                 sendFull(ctx, req, keepAlive, Bodies.BINARY_TYPE, Bodies.ONE_MIB);
+            } else if (method.equals(HttpMethod.GET) && path.matches("/big/[0-9]{1,7}")
+                    && Integer.parseInt(path.substring(5)) <= Bodies.BIG_MAX) {
+                sendFull(ctx, req, keepAlive, Bodies.BINARY_TYPE, Bodies.big(Integer.parseInt(path.substring(5))));
             } else if (method.equals(HttpMethod.POST) && path.equals("/echo")) {
                 byte[] body = new byte[req.content().readableBytes()];
                 req.content().readBytes(body);
