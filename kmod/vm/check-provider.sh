@@ -54,7 +54,8 @@ start=$(date +%s)
 # shellcheck disable=SC2086
 # from provider/, as under Maven (tests read ../kmod/include/uapi/spool.h)
 cd "$repo/provider" || exit 1
-"$java" -Dspool.backend="$backend" -Dspool.expectBackend="$backend" \
+# -ea:io.spool...: the provider's lock and thread invariants are asserted, as under Surefire
+"$java" -ea:io.spool... -Dspool.backend="$backend" -Dspool.expectBackend="$backend" \
 	-Dspool.test.classes="$t/classes" -Dspool.test.testClasses="$t/test-classes" \
 	-Dspool.test.lib="$t/lib" \
 	-cp "$t/junit-console/junit-platform-console-standalone.jar:$cp" \

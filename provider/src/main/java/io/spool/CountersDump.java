@@ -1,5 +1,6 @@
 package io.spool;
 
+import io.spool.sys.Config;
 import io.spool.sys.Counters;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -16,15 +17,17 @@ import java.util.Map;
  */
 final class CountersDump {
     static final String PROPERTY = "spool.countersFile";
+    private static boolean installed;
 
     private CountersDump() {
     }
 
-    static void installIfAsked() {
-        String file = System.getProperty(PROPERTY);
-        if (file == null || file.isBlank()) {
+    static synchronized void installIfAsked() {
+        String file = Config.get().countersFile;
+        if (file == null || installed) {
             return;
         }
+        installed = true;
         Path path = Path.of(file);
         try {
             sun.misc.Signal.handle(new sun.misc.Signal("WINCH"), sig -> write(path));

@@ -2,6 +2,7 @@ package io.spool;
 
 import io.spool.backend.Backend;
 import io.spool.backend.BackendSelection;
+import io.spool.sys.Config;
 import io.spool.channels.SpoolDatagramChannel;
 import io.spool.channels.SpoolPipe;
 import io.spool.channels.SpoolSelector;
@@ -31,18 +32,20 @@ public final class SpoolSelectorProvider extends SelectorProvider {
     private Backend backend;
     private IOException backendFailure;
 
-    static {
-        CountersDump.installIfAsked();
-    }
-
+    /**
+     * @throws IllegalArgumentException a spool.* system property has a bad
+     *         value; the message names it and what it takes
+     */
     public SpoolSelectorProvider() {
+        Config.get();
+        CountersDump.installIfAsked();
     }
 
     private Backend backend() throws IOException {
         synchronized (lock) {
             if (backend == null && backendFailure == null) {
                 try {
-                    backend = BackendSelection.select(System.getProperty(BackendSelection.PROPERTY));
+                    backend = BackendSelection.select(Config.get().backend);
                 } catch (IOException e) {
                     backendFailure = e;
                 }

@@ -6,9 +6,10 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 
 /**
- * One selector's set of registrations in the kernel. Only the selector's
- * thread calls register, modify, unregister, poll and close (under the
- * selector's lock); {@link #wakeup} may be called from any thread.
+ * One selector's set of registrations in the kernel. Every method but
+ * {@link #wakeup} is called under the selector's cycle lock (by the
+ * selecting thread, or by a worker that took the lock to read a channel);
+ * {@link #wakeup} may be called from any thread.
  */
 public interface Poller extends Closeable {
     /** Registration flag: the poll may receive ahead for this stream socket. */
@@ -81,11 +82,6 @@ public interface Poller extends Closeable {
      * that no more is staged than the socket takes.
      */
     int FEAT_SEND = 4;
-
-    /** Read-ahead: the most a poll receives for one socket (0: no read-ahead). */
-    default int recvMax() {
-        return 0;
-    }
 
     /** What this poller can batch: FEAT_* bits (0 for plain epoll). */
     default int features() {

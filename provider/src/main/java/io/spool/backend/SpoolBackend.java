@@ -1,5 +1,6 @@
 package io.spool.backend;
 
+import io.spool.sys.Config;
 import io.spool.sys.Counters;
 import io.spool.sys.Errno;
 import io.spool.sys.IO;
@@ -8,6 +9,13 @@ import io.spool.sys.Memory;
 import io.spool.sys.Native;
 import io.spool.sys.NativeErrors;
 import io.spool.sys.SpoolAbi;
+import io.spool.sys.SpoolAbi.Conn;
+import io.spool.sys.SpoolAbi.Ctl;
+import io.spool.sys.SpoolAbi.Cycle;
+import io.spool.sys.SpoolAbi.Event;
+import io.spool.sys.SpoolAbi.Iov;
+import io.spool.sys.SpoolAbi.Reg;
+import io.spool.sys.SpoolAbi.Version;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -27,13 +35,10 @@ import java.nio.ByteBuffer;
  * {@link Poller#F_RECV} into a direct-memory arena. Wakeup is
  * {@code SPOOL_IOC_WAKE}.
  *
- * <p>System properties: {@code spool.arena} (arena bytes, default 1 MiB),
- * {@code spool.recvMax} (bytes received per socket per cycle, default 64 KiB).
+ * <p>System properties ({@link Config}): {@code spool.arena} (arena bytes),
+ * {@code spool.recvMax} (bytes received per socket per cycle).
  */
 public final class SpoolBackend implements Backend {
-    static final int DEFAULT_ARENA = 1 << 20;
-    static final int DEFAULT_RECV_MAX = 64 << 10;
-
     private final int abiVersion;
 
     SpoolBackend(int abiVersion) {
@@ -50,20 +55,12 @@ public final class SpoolBackend implements Backend {
         return new SpoolPoller();
     }
 
-    static int intProperty(String name, int dflt, int min, int max) {
-        String v = System.getProperty(name);
-        if (v == null || v.isBlank()) {
-            return dflt;
-        }
-        try {
-            long x = Long.parseLong(v.trim());
-            return (int) Math.max(min, Math.min(max, x));
-        } catch (NumberFormatException e) {
-            return dflt;
-        }
-    }
-
-    /** One pool. All methods but wakeup run on the selecting thread, under the selector's cycle lock. */
+    /**
+     * One pool. All methods but wakeup run under the selector's cycle lock:
+     * on the selecting thread, or on a worker thread that took the lock to
+     * read a channel (modifyNow, disarming its read-ahead); SpoolSelector
+     * asserts it where it calls them. wakeup runs on any thread.
+     */
     static final class SpoolPoller implements Poller {
         private final int pool;
         private final int maxBatch;
@@ -72,9 +69,9 @@ public final class SpoolBackend implements Backend {
         private final int arenaLen;
         private final int recvMax;
 
-        private final ByteBuffer cycle = Memory.allocate(SpoolAbi.SIZEOF_SPOOL_CYCLE);
+        private final ByteBuffer cycle = Memory.allocate(Cycle.SIZE);
         private final long cycleAddr = Memory.address(cycle);
-        private final ByteBuffer reg = Memory.allocate(SpoolAbi.SIZEOF_SPOOL_REG);
+        private final ByteBuffer reg = Memory.allocate(Reg.SIZE);
         private final long regAddr = Memory.address(reg);
         private final ByteBuffer events;
         private final long eventsAddr;
@@ -100,47 +97,42 @@ public final class SpoolBackend implements Backend {
                 throw new IOException(SpoolAbi.DEVICE + ": " + NativeErrors.message(-fd));
             }
             try {
-                ByteBuffer v = Memory.allocate(SpoolAbi.SIZEOF_SPOOL_VERSION);
+                ByteBuffer v = Memory.allocate(Version.SIZE);
                 int r = IO.ioctl(fd, SpoolAbi.SPOOL_IOC_VERSION, Memory.address(v));
                 if (r < 0) {
                     throw new IOException(SpoolAbi.DEVICE + ": version: " + NativeErrors.message(-r));
                 }
-                if (v.getInt(0) != SpoolAbi.SPOOL_ABI_VERSION) {
-                    throw new IOException(SpoolAbi.DEVICE + " speaks ABI version " + v.getInt(0)
+                if (v.getInt(Version.ABI_VERSION) != SpoolAbi.SPOOL_ABI_VERSION) {
+                    throw new IOException(SpoolAbi.DEVICE + " speaks ABI version " + v.getInt(Version.ABI_VERSION)
                             + ", this provider " + SpoolAbi.SPOOL_ABI_VERSION);
                 }
-                long feat = v.getLong(8);
+                long feat = v.getLong(Version.FEATURES);
                 long need = SpoolAbi.SPOOL_FEAT_CYCLE | SpoolAbi.SPOOL_FEAT_CYCLE_CTL | SpoolAbi.SPOOL_FEAT_WAKE;
                 if ((feat & need) != need) {
                     throw new IOException(SpoolAbi.DEVICE + " lacks features 0x" + Long.toHexString(need & ~feat));
                 }
                 sndspace = (feat & SpoolAbi.SPOOL_FEAT_SNDSPACE) != 0;
-                maxBatch = Math.max(1, v.getInt(20));
-                int maxArena = v.getInt(24);
+                maxBatch = Math.max(1, v.getInt(Version.MAX_BATCH));
+                int maxArena = v.getInt(Version.MAX_ARENA);
                 maxEvents = Math.min(maxBatch, 1024);
                 maxConns = Math.min(maxBatch, 256);
-                arenaLen = Math.min(maxArena, intProperty("spool.arena", DEFAULT_ARENA, 4096, Integer.MAX_VALUE));
-                recvMax = intProperty("spool.recvMax", DEFAULT_RECV_MAX, 1, Integer.MAX_VALUE);
+                arenaLen = Math.min(maxArena, Config.get().arena);
+                recvMax = Config.get().recvMax;
             } catch (IOException | RuntimeException e) {
                 IO.closeQuietly(fd);
                 throw e;
             }
             pool = fd;
-            events = Memory.allocate(maxEvents * SpoolAbi.SIZEOF_SPOOL_EVENT);
+            events = Memory.allocate(maxEvents * Event.SIZE);
             eventsAddr = Memory.address(events);
-            conns = Memory.allocate(maxConns * SpoolAbi.SIZEOF_SPOOL_CONN);
+            conns = Memory.allocate(maxConns * Conn.SIZE);
             connsAddr = Memory.address(conns);
             arena = Memory.allocate(arenaLen);
             arenaAddr = Memory.address(arena);
-            ctl = Memory.allocate(64 * SpoolAbi.SIZEOF_SPOOL_CTL);
+            ctl = Memory.allocate(64 * Ctl.SIZE);
             ctlAddr = Memory.address(ctl);
-            sends = Memory.allocate(64 * SpoolAbi.SIZEOF_SPOOL_IOV);
+            sends = Memory.allocate(64 * Iov.SIZE);
             sendsAddr = Memory.address(sends);
-        }
-
-        @Override
-        public int recvMax() {
-            return recvMax;
         }
 
         @Override
@@ -165,36 +157,26 @@ public final class SpoolBackend implements Backend {
                 // more changes than one cycle carries: apply the oldest batch now
                 applyCtlNow();
             }
-            int cap = ctl.capacity() / SpoolAbi.SIZEOF_SPOOL_CTL;
+            int cap = ctl.capacity() / Ctl.SIZE;
             if (nrCtl == cap) {
-                ByteBuffer bigger = Memory.allocate(Math.min(maxBatch, cap * 2) * SpoolAbi.SIZEOF_SPOOL_CTL);
-                bigger.put(ctl.duplicate().clear().limit(nrCtl * SpoolAbi.SIZEOF_SPOOL_CTL));
+                ByteBuffer bigger = Memory.allocate(Math.min(maxBatch, cap * 2) * Ctl.SIZE);
+                bigger.put(ctl.duplicate().clear().limit(nrCtl * Ctl.SIZE));
                 ctl = bigger;
                 ctlAddr = Memory.address(bigger);
             }
-            int o = nrCtl * SpoolAbi.SIZEOF_SPOOL_CTL;
-            ctl.putInt(o, op);
-            ctl.putInt(o + 4, fd);
-            ctl.putInt(o + 8, ev & SPOOL_EVENT_MASK);
-            ctl.putInt(o + 12, spoolFlags(flags));
-            ctl.putLong(o + 16, cookie);
-            ctl.putInt(o + 24, 0);
-            ctl.putInt(o + 28, 0);
+            Ctl.put(ctl, nrCtl * Ctl.SIZE, op, fd, ev & SPOOL_EVENT_MASK, spoolFlags(flags), cookie);
             nrCtl++;
         }
 
         /** Applies the queued changes one ioctl each (only when a cycle's ctl batch overflows). */
         private void applyCtlNow() {
             for (int i = 0; i < nrCtl; i++) {
-                int o = i * SpoolAbi.SIZEOF_SPOOL_CTL;
-                int op = ctl.getInt(o);
+                int o = i * Ctl.SIZE;
+                int op = ctl.getInt(o + Ctl.OP);
                 long req = op == SpoolAbi.SPOOL_CTL_REGISTER ? SpoolAbi.SPOOL_IOC_REGISTER
                         : op == SpoolAbi.SPOOL_CTL_MODIFY ? SpoolAbi.SPOOL_IOC_MODIFY : SpoolAbi.SPOOL_IOC_UNREGISTER;
-                reg.putInt(0, ctl.getInt(o + 4));
-                reg.putInt(4, ctl.getInt(o + 8));
-                reg.putInt(8, ctl.getInt(o + 12));
-                reg.putInt(12, 0);
-                reg.putLong(16, ctl.getLong(o + 16));
+                Reg.put(reg, 0, ctl.getInt(o + Ctl.FD), ctl.getInt(o + Ctl.EVENTS), ctl.getInt(o + Ctl.FLAGS),
+                        ctl.getLong(o + Ctl.COOKIE));
                 IO.ioctl(pool, req, regAddr); // errors ignored, as in a cycle
             }
             nrCtl = 0;
@@ -223,13 +205,13 @@ public final class SpoolBackend implements Backend {
         private void forget(int fd) {
             int w = 0;
             for (int r = 0; r < nrCtl; r++) {
-                int o = r * SpoolAbi.SIZEOF_SPOOL_CTL;
-                if (ctl.getInt(o + 4) == fd) {
+                int o = r * Ctl.SIZE;
+                if (ctl.getInt(o + Ctl.FD) == fd) {
                     continue;
                 }
                 if (w != r) {
-                    int d = w * SpoolAbi.SIZEOF_SPOOL_CTL;
-                    for (int k = 0; k < SpoolAbi.SIZEOF_SPOOL_CTL; k += 8) {
+                    int d = w * Ctl.SIZE;
+                    for (int k = 0; k < Ctl.SIZE; k += 8) {
                         ctl.putLong(d + k, ctl.getLong(o + k));
                     }
                 }
@@ -244,11 +226,7 @@ public final class SpoolBackend implements Backend {
                 return;
             }
             forget(fd);
-            reg.putInt(0, fd);
-            reg.putInt(4, 0);
-            reg.putInt(8, 0);
-            reg.putInt(12, 0);
-            reg.putLong(16, 0);
+            Reg.put(reg, 0, fd, 0, 0, 0);
             IO.ioctl(pool, SpoolAbi.SPOOL_IOC_UNREGISTER, regAddr); // ENOENT/EBADF: nothing to undo
         }
 
@@ -259,16 +237,12 @@ public final class SpoolBackend implements Backend {
             }
             // a queued change of fd would undo this one: apply those first
             for (int r = 0; r < nrCtl; r++) {
-                if (ctl.getInt(r * SpoolAbi.SIZEOF_SPOOL_CTL + 4) == fd) {
+                if (ctl.getInt(r * Ctl.SIZE + Ctl.FD) == fd) {
                     applyCtlNow();
                     break;
                 }
             }
-            reg.putInt(0, fd);
-            reg.putInt(4, ev & SPOOL_EVENT_MASK);
-            reg.putInt(8, spoolFlags(flags));
-            reg.putInt(12, 0);
-            reg.putLong(16, cookie);
+            Reg.put(reg, 0, fd, ev & SPOOL_EVENT_MASK, spoolFlags(flags), cookie);
             IO.ioctl(pool, SpoolAbi.SPOOL_IOC_MODIFY, regAddr);
         }
 
@@ -277,19 +251,14 @@ public final class SpoolBackend implements Backend {
             if (nrSend == maxBatch || len <= 0) {
                 return false;
             }
-            int cap = sends.capacity() / SpoolAbi.SIZEOF_SPOOL_IOV;
+            int cap = sends.capacity() / Iov.SIZE;
             if (nrSend == cap) {
-                ByteBuffer bigger = Memory.allocate(Math.min(maxBatch, cap * 2) * SpoolAbi.SIZEOF_SPOOL_IOV);
-                bigger.put(sends.duplicate().clear().limit(nrSend * SpoolAbi.SIZEOF_SPOOL_IOV));
+                ByteBuffer bigger = Memory.allocate(Math.min(maxBatch, cap * 2) * Iov.SIZE);
+                bigger.put(sends.duplicate().clear().limit(nrSend * Iov.SIZE));
                 sends = bigger;
                 sendsAddr = Memory.address(bigger);
             }
-            int o = nrSend * SpoolAbi.SIZEOF_SPOOL_IOV;
-            sends.putInt(o, fd);
-            sends.putInt(o + 4, 0);
-            sends.putLong(o + 8, address);
-            sends.putInt(o + 16, len);
-            sends.putInt(o + 20, 0);
+            Iov.put(sends, nrSend * Iov.SIZE, fd, address, len);
             nrSend++;
             return true;
         }
@@ -301,25 +270,25 @@ public final class SpoolBackend implements Backend {
                 throw new IOException("pool closed");
             }
             ByteBuffer c = cycle;
-            c.putLong(0, nrCtl == 0 ? 0 : ctlAddr);
-            c.putLong(8, nrSend == 0 ? 0 : sendsAddr);
-            c.putLong(16, eventsAddr);
-            c.putLong(24, connsAddr);
-            c.putLong(32, arenaAddr);
-            c.putInt(40, nrCtl);
-            c.putInt(44, nrSend);
-            c.putInt(48, maxEvents);
-            c.putInt(52, maxConns);
-            c.putInt(56, arenaLen);
-            c.putInt(60, recvMax);
-            c.putInt(64, timeoutMillis);
-            c.putInt(68, SpoolAbi.SPOOL_ACCEPT_NONBLOCK | SpoolAbi.SPOOL_ACCEPT_CLOEXEC);
-            c.putInt(72, 0);
-            c.putInt(76, 0);
-            c.putInt(80, 0);
-            c.putInt(84, 0);
-            c.putInt(88, 0);
-            c.putInt(92, 0);
+            c.putLong(Cycle.CTL, nrCtl == 0 ? 0 : ctlAddr);
+            c.putLong(Cycle.SEND, nrSend == 0 ? 0 : sendsAddr);
+            c.putLong(Cycle.EVENTS, eventsAddr);
+            c.putLong(Cycle.CONNS, connsAddr);
+            c.putLong(Cycle.ARENA, arenaAddr);
+            c.putInt(Cycle.NR_CTL, nrCtl);
+            c.putInt(Cycle.NR_SEND, nrSend);
+            c.putInt(Cycle.MAX_EVENTS, maxEvents);
+            c.putInt(Cycle.MAX_CONNS, maxConns);
+            c.putInt(Cycle.ARENA_LEN, arenaLen);
+            c.putInt(Cycle.RECV_MAX, recvMax);
+            c.putInt(Cycle.TIMEOUT_MS, timeoutMillis);
+            c.putInt(Cycle.ACCEPT_FLAGS, SpoolAbi.SPOOL_ACCEPT_NONBLOCK | SpoolAbi.SPOOL_ACCEPT_CLOEXEC);
+            c.putInt(Cycle.ACCEPT_EVENTS, 0);
+            c.putInt(Cycle.ACCEPT_REG_FLAGS, 0);
+            c.putInt(Cycle.NR_CONNS, 0);
+            c.putInt(Cycle.ARENA_USED, 0);
+            c.putInt(Cycle.FLAGS, 0);
+            c.putInt(Cycle.RESERVED, 0);
             int ctls = nrCtl;
             int sent = nrSend;
             nrCtl = 0;
@@ -334,7 +303,7 @@ public final class SpoolBackend implements Backend {
             // the sends were made even when the call failed with EINTR
             if (err == 0 || err == Errno.EINTR) {
                 for (int i = 0; i < sent; i++) {
-                    int r = sends.getInt(i * SpoolAbi.SIZEOF_SPOOL_IOV + 20);
+                    int r = sends.getInt(i * Iov.SIZE + Iov.RESULT);
                     if (r > 0) {
                         Counters.BYTES_WRITTEN.add(r);
                     }
@@ -352,23 +321,23 @@ public final class SpoolBackend implements Backend {
                 }
                 throw NativeErrors.io(err);
             }
-            woken = (c.getInt(88) & SpoolAbi.SPOOL_WAIT_WOKEN) != 0;
+            woken = (c.getInt(Cycle.FLAGS) & SpoolAbi.SPOOL_WAIT_WOKEN) != 0;
             Counters.EVENTS.add(n);
             for (int i = 0; i < n; i++) {
-                int o = i * SpoolAbi.SIZEOF_SPOOL_EVENT;
-                long cookie = events.getLong(o);
-                int ev = events.getInt(o + 8);
-                int fl = events.getInt(o + 16);
-                int result = events.getInt(o + 20);
-                int offset = events.getInt(o + 24);
-                int room = events.getInt(o + SpoolAbi.OFFSETOF_SPOOL_EVENT_SNDSPACE);
+                int o = i * Event.SIZE;
+                long cookie = events.getLong(o + Event.COOKIE);
+                int ev = events.getInt(o + Event.EVENTS);
+                int fl = events.getInt(o + Event.FLAGS);
+                int result = events.getInt(o + Event.RESULT);
+                int offset = events.getInt(o + Event.OFFSET);
+                int room = events.getInt(o + Event.SNDSPACE);
                 if (room > 0) {
                     sink.sendRoom(cookie, room);
                 }
                 if ((fl & SpoolAbi.SPOOL_EV_ACCEPT) != 0 && result > 0) {
                     for (int k = offset; k < offset + result; k++) {
-                        int co = k * SpoolAbi.SIZEOF_SPOOL_CONN;
-                        int nfd = conns.getInt(co);
+                        int co = k * Conn.SIZE;
+                        int nfd = conns.getInt(co + Conn.FD);
                         Counters.ACCEPTS.increment();
                         Counters.ACCEPT_AHEAD.increment();
                         sink.accepted(cookie, nfd, peer(co));
@@ -393,8 +362,8 @@ public final class SpoolBackend implements Backend {
         }
 
         private InetSocketAddress peer(int co) {
-            int len = conns.getInt(co + 8);
-            int a = co + 16;
+            int len = conns.getInt(co + Conn.ADDRLEN);
+            int a = co + Conn.ADDR; // a struct sockaddr_in or sockaddr_in6
             int family = conns.getShort(a) & 0xffff;
             int port = ((conns.get(a + 2) & 0xff) << 8) | (conns.get(a + 3) & 0xff);
             try {

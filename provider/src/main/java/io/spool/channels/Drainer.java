@@ -1,5 +1,6 @@
 package io.spool.channels;
 
+import io.spool.sys.Config;
 import io.spool.sys.Counters;
 import io.spool.sys.Errno;
 import io.spool.sys.IO;
@@ -35,7 +36,7 @@ import java.util.List;
  * {@code spool.flushTimeoutMs} to finish, then resets what is left.
  */
 final class Drainer {
-    static final int TIMEOUT_MS = SocketBatch.intProperty("spool.drainTimeoutMs", 120_000);
+    static final int TIMEOUT_MS = Config.get().drainTimeoutMs;
     private static final int POLL_MS = 50;
 
     /** Bytes one channel still owes its peer. */

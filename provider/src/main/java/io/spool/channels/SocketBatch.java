@@ -1,5 +1,6 @@
 package io.spool.channels;
 
+import io.spool.sys.Config;
 import io.spool.sys.Counters;
 import io.spool.sys.Errno;
 import io.spool.sys.IO;
@@ -68,22 +69,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class SocketBatch {
     /** Per-channel staging capacity (spool.stageMax). */
-    static final int STAGE_MAX = intProperty("spool.stageMax", 64 << 10);
+    static final int STAGE_MAX = Config.get().stageMax;
     /** Read-ahead pauses (the fd is disarmed) while this many bytes wait unread. */
-    static final int PAUSE_BYTES = intProperty("spool.readAheadPause", 256 << 10);
+    static final int PAUSE_BYTES = Config.get().readAheadPause;
     /** At JVM exit, how long staged and draining bytes may wait for their sockets. */
-    static final int FLUSH_TIMEOUT_MS = intProperty("spool.flushTimeoutMs", 30_000);
+    static final int FLUSH_TIMEOUT_MS = Config.get().flushTimeoutMs;
     /** "no buffered read result: read(2)" */
     static final int NONE = Integer.MIN_VALUE;
-
-
-    static int intProperty(String name, int dflt) {
-        try {
-            return Integer.parseInt(System.getProperty(name, Integer.toString(dflt)).trim());
-        } catch (NumberFormatException e) {
-            return dflt;
-        }
-    }
 
     final SpoolSocketChannel ch;
 
@@ -142,6 +134,7 @@ final class SocketBatch {
 
     /** Selector, under its cycleLock: arms when no lock-free reader is inside. */
     boolean arm(SpoolSelector sel) {
+        assert sel.cycleLock.isHeldByCurrentThread();
         if (isArmedBy(sel)) {
             return true;
         }
@@ -158,6 +151,7 @@ final class SocketBatch {
 
     /** Selector, under its cycleLock: the registration without F_RECV is queued or applied. */
     void disarm(SpoolSelector sel) {
+        assert sel.cycleLock.isHeldByCurrentThread();
         if (recvOwner == sel) {
             state.getAndUpdate(s -> s & ~ARMED);
             recvOwner = null;
@@ -438,7 +432,7 @@ final class SocketBatch {
     // ---- send room: what the socket surely takes (see the class comment)
 
     /** Percent of the kernel's reported room that may be staged (spool.sendCredit). */
-    static final int CREDIT_PERCENT = Math.max(1, Math.min(100_000, intProperty("spool.sendCredit", 75)));
+    static final int CREDIT_PERCENT = Config.get().sendCredit;
     /**
      * Bytes the next cycle's send surely gets taken, beyond what is staged:
      * the room the kernel last reported for this socket, less what was
@@ -451,6 +445,7 @@ final class SocketBatch {
 
     /** Distribution (selecting thread, cycleLock): the kernel's room for this socket, after the cycle's sends. */
     void roomReported(int room) {
+        assert home == null || home.cycleLock.isHeldByCurrentThread();
         if (otherWriter) {
             return;
         }
@@ -489,6 +484,7 @@ final class SocketBatch {
      * the socket took, as the JDK's does.
      */
     int write(ByteBuffer src, SpoolSelector held) throws IOException {
+        assert ch.writeLock.isHeldByCurrentThread() && (held == null || held.cycleLock.isHeldByCurrentThread());
         throwSendError();
         if (held == null) {
             return NONE;
@@ -560,6 +556,7 @@ final class SocketBatch {
     }
 
     private int stageFrom(ByteBuffer src, SpoolSelector sel) {
+        assert sel.cycleLock.isHeldByCurrentThread() && ch.writeLock.isHeldByCurrentThread();
         int want = src.remaining();
         if (stage == null) {
             stage = StagePool.take(want);
@@ -601,6 +598,7 @@ final class SocketBatch {
 
     /** Cycle building (selector thread, cycleLock): queue the send. */
     boolean addSend(io.spool.backend.Poller poller) {
+        assert stagedOn == null || stagedOn.cycleLock.isHeldByCurrentThread();
         if (stage == null || stageLen <= sendPos) {
             return false;
         }
@@ -616,6 +614,7 @@ final class SocketBatch {
 
     /** The cycle's result for the send queued by {@link #addSend}. */
     void sent(int result) {
+        assert stagedOn == null || stagedOn.cycleLock.isHeldByCurrentThread();
         credit = Math.max(0, credit - SEND_OVERHEAD);
         if (result > 0) {
             sendPos += result;
@@ -688,6 +687,7 @@ final class SocketBatch {
      * writeLock). What the socket does not take stays staged.
      */
     void flush() throws IOException {
+        assert stagedOn == null || stagedOn.cycleLock.isHeldByCurrentThread();
         if (stage == null) {
             return;
         }

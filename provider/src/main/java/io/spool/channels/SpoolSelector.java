@@ -1,6 +1,7 @@
 package io.spool.channels;
 
 import io.spool.backend.Poller;
+import io.spool.sys.Config;
 import io.spool.sys.Counters;
 import io.spool.sys.IO;
 import io.spool.sys.Linux;
@@ -105,9 +106,9 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
         this.poller = poller;
         int f = poller.features();
         this.features = f;
-        this.readAhead = (f & Poller.FEAT_RECV) != 0 && switchOn("spool.readAhead");
-        this.writeBehind = (f & Poller.FEAT_SEND) != 0 && switchOn("spool.writeBehind");
-        this.acceptAhead = (f & Poller.FEAT_ACCEPT) != 0 && switchOn("spool.acceptAhead");
+        this.readAhead = (f & Poller.FEAT_RECV) != 0 && Config.get().readAhead;
+        this.writeBehind = (f & Poller.FEAT_SEND) != 0 && Config.get().writeBehind;
+        this.acceptAhead = (f & Poller.FEAT_ACCEPT) != 0 && Config.get().acceptAhead;
         if (writeBehind) {
             synchronized (HOOK_LOCK) {
                 if (!hookInstalled) {
@@ -117,15 +118,6 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
             }
             WRITE_BEHIND.add(this);
         }
-    }
-
-    private static boolean switchOn(String name) {
-        return !"false".equalsIgnoreCase(System.getProperty(name, "true").trim());
-    }
-
-    /** Which batching this selector does: readAhead, writeBehind, acceptAhead. */
-    public String batching() {
-        return "readAhead=" + readAhead + " writeBehind=" + writeBehind + " acceptAhead=" + acceptAhead;
     }
 
     private void ensureOpen() {
@@ -366,12 +358,14 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
     /** Poller callback: the result of a queued send. */
     @Override
     public void sent(int index, int result) {
+        assert cycleLock.isHeldByCurrentThread();
         sending.get(index).sent(result);
     }
 
     /** Poller callback: the kernel's send room of a socket, after this cycle's sends. */
     @Override
     public void sendRoom(long cookie, int bytes) {
+        assert cycleLock.isHeldByCurrentThread();
         SpoolSelectionKey ski = fdToKey.get((int) cookie);
         if (ski != null && ski.spoolChannel() instanceof SpoolSocketChannel) {
             ((SpoolSocketChannel) ski.spoolChannel()).batch.roomReported(bytes);
@@ -381,6 +375,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
     /** Poller callback: read-ahead bytes (or EOF, or an error) for a socket. */
     @Override
     public void received(long cookie, ByteBuffer data, int errno) {
+        assert cycleLock.isHeldByCurrentThread();
         SpoolSelectionKey ski = fdToKey.get((int) cookie);
         if (ski != null && ski.spoolChannel() instanceof SpoolSocketChannel) {
             SocketBatch b = ((SpoolSocketChannel) ski.spoolChannel()).batch;
@@ -392,6 +387,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
     /** Poller callback: a connection accepted ahead on a listener. */
     @Override
     public void accepted(long cookie, int fd, InetSocketAddress peer) {
+        assert cycleLock.isHeldByCurrentThread();
         SpoolSelectionKey ski = fdToKey.get((int) cookie);
         if (ski != null && ski.spoolChannel() instanceof SpoolServerSocketChannel) {
             ((SpoolServerSocketChannel) ski.spoolChannel()).acceptQueue.add(fd, peer);
@@ -403,6 +399,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
 
     /** A channel staged bytes for the next cycle (cycleLock held). */
     void staged(SocketBatch b) {
+        assert cycleLock.isHeldByCurrentThread();
         if (!b.listed) {
             b.listed = true;
             staged.add(b);
@@ -427,6 +424,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
 
     /** A worker thread reads this channel: no read-ahead for it, for good (cycleLock held). */
     void disarmForWorker(SocketBatch b) {
+        assert cycleLock.isHeldByCurrentThread();
         b.noReadAhead = true;
         if (b.recvOwner != this) {
             return;
@@ -536,6 +534,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
      * accept-ahead flag.
      */
     private void sync(SpoolSelectionKey ski) throws IOException {
+        assert cycleLock.isHeldByCurrentThread();
         int fd = ski.fd();
         int newEvents = ski.translateInterestOps();
         int newFlags = 0;
@@ -610,6 +609,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
     }
 
     private void implDereg(SpoolSelectionKey ski, boolean mayBatch) throws IOException {
+        assert cycleLock.isHeldByCurrentThread();
         int fd = ski.fd();
         if (fdToKey.remove(fd) != null) {
             if (ski.registeredEvents != 0) {

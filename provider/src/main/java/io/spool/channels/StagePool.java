@@ -1,5 +1,6 @@
 package io.spool.channels;
 
+import io.spool.sys.Config;
 import io.spool.sys.Memory;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -13,7 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * (default 32 MiB) wait in the pool; the rest goes back to the GC.
  */
 final class StagePool {
-    private static final long POOL_BYTES = Long.getLong("spool.stagePoolBytes", 32L << 20);
+    private static final long POOL_BYTES = Config.get().stagePoolBytes;
     private static final int[] SIZES = sizes(SocketBatch.STAGE_MAX);
     @SuppressWarnings("unchecked")
     private static final ConcurrentLinkedQueue<ByteBuffer>[] FREE = new ConcurrentLinkedQueue[SIZES.length];

@@ -86,15 +86,4 @@ public final class Counters {
         m.put("drainAborts", DRAIN_ABORTS.sum());
         return m;
     }
-
-    /** Sets every counter back to zero (for tests and benchmarks). */
-    public static void reset() {
-        for (LongAdder a : new LongAdder[] {NATIVE_CALLS, SELECTS, WAITS, EVENTS, WAKEUPS,
-                BYTES_READ, BYTES_WRITTEN, ACCEPTS, CYCLES, CYCLE_CTLS, CYCLE_SENDS,
-                READ_AHEAD_BYTES, READS_FROM_MEMORY, STAGED_WRITES, STAGED_FLUSHES, ACCEPT_AHEAD,
-                ACCEPTS_FROM_MEMORY, WORKER_DISARMS, UNSTAGED_WRITES, DRAINS, DRAINED_BYTES,
-                DRAIN_ABORTS}) {
-            a.reset();
-        }
-    }
 }

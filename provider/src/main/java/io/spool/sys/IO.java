@@ -355,18 +355,6 @@ public final class IO {
         read(eventfd, Memory.address(b), 8);
     }
 
-    public static void setNonBlocking(int fd) throws IOException {
-        Counters.call();
-        int fl = C.fcntl(fd, Linux.F_GETFL, 0);
-        if (fl < 0) {
-            throw NativeErrors.io(Native.errno());
-        }
-        Counters.call();
-        if (C.fcntl(fd, Linux.F_SETFL, fl | Linux.O_NONBLOCK) < 0) {
-            throw NativeErrors.io(Native.errno());
-        }
-    }
-
     /** open(2) with O_RDWR | O_CLOEXEC, or -errno. */
     public static int openDevice(String path) {
         Counters.call();

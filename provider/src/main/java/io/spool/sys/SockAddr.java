@@ -111,9 +111,4 @@ public final class SockAddr {
         }
         return null;
     }
-
-    /** The family a Java address needs on a socket of family {@code socketFamily}. */
-    public static boolean fits(int socketFamily, InetAddress ia) {
-        return socketFamily == Linux.AF_INET6 || ia instanceof Inet4Address;
-    }
 }

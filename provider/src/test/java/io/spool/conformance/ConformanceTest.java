@@ -77,6 +77,7 @@ public class ConformanceTest {
         cmd.add(java());
         cmd.add("-Xshare:auto");
         cmd.add("-XX:TieredStopAtLevel=1");
+        cmd.add("-ea:io.spool..."); // the provider's lock and thread invariants are asserted
         cmd.addAll(JvmOptions.forJnr());
         cmd.add("-cp");
         cmd.add(cp);

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * Found by the soak (compat-tests' ResetAfterWrite): a peer that resets right
+ * Found by the soak: a peer that resets right
  * after the server wrote to it between two selects. The write is staged; the
  * next cycle's send takes the socket's one-time ECONNRESET, after which
  * recv(2) reports only end of stream. The read must still throw "Connection

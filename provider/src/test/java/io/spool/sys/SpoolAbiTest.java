@@ -7,8 +7,14 @@ import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -75,26 +81,89 @@ class SpoolAbiTest {
         }
     }
 
+    /**
+     * Compiles a C program against the header (the C compiler is on every
+     * machine that builds the module) that prints sizeof and offsetof of
+     * every field of every structure the header defines, and compares each
+     * with SpoolAbi's nested class for that structure (struct spool_cycle:
+     * SpoolAbi.Cycle; field nr_ctl: NR_CTL), both ways: no field unnamed,
+     * no name without its field.
+     */
     @Test
-    void structSizesMatchTheHeaderFieldLists() throws Exception {
+    void everyStructFieldOffsetMatchesTheCompiledHeader() throws Exception {
         String text = Files.readString(HEADER);
-        Map<String, Integer> sizes = Map.of("spool_version", SpoolAbi.SIZEOF_SPOOL_VERSION,
-                "spool_reg", SpoolAbi.SIZEOF_SPOOL_REG, "spool_event", SpoolAbi.SIZEOF_SPOOL_EVENT,
-                "spool_wait", SpoolAbi.SIZEOF_SPOOL_WAIT, "spool_conn", SpoolAbi.SIZEOF_SPOOL_CONN,
-                "spool_accept", SpoolAbi.SIZEOF_SPOOL_ACCEPT, "spool_iov", SpoolAbi.SIZEOF_SPOOL_IOV,
-                "spool_cycle", SpoolAbi.SIZEOF_SPOOL_CYCLE, "spool_ctl", SpoolAbi.SIZEOF_SPOOL_CTL);
-        for (Map.Entry<String, Integer> e : sizes.entrySet()) {
-            Matcher m = Pattern.compile("struct " + e.getKey() + " \\{(.*?)\\};", Pattern.DOTALL).matcher(text);
-            assertTrue(m.find(), e.getKey());
-            int size = 0;
-            Matcher fm = Pattern.compile("__([us])(8|16|32|64)\\s+\\w+(\\[(\\d+)\\])?;").matcher(m.group(1));
+        Map<String, List<String>> structs = new LinkedHashMap<>();
+        Matcher m = Pattern.compile("struct (spool_\\w+) \\{(.*?)\\};", Pattern.DOTALL).matcher(text);
+        while (m.find()) {
+            List<String> fields = new ArrayList<>();
+            Matcher fm = Pattern.compile("__[us](?:8|16|32|64)\\s+(\\w+)(?:\\[\\d+\\])?;").matcher(m.group(2));
             while (fm.find()) {
-                int bytes = Integer.parseInt(fm.group(2)) / 8;
-                int count = fm.group(4) == null ? 1 : Integer.parseInt(fm.group(4));
-                size = (size + bytes - 1) / bytes * bytes + bytes * count;
+                fields.add(fm.group(1));
             }
-            assertEquals(e.getValue().intValue(), (size + 7) / 8 * 8, "sizeof(struct " + e.getKey() + ")");
+            structs.put(m.group(1), fields);
         }
+        assertEquals(9, structs.size(), "structures in spool.h: " + structs.keySet());
+        StringBuilder c = new StringBuilder("#include <stddef.h>\n#include <stdio.h>\n#include \"uapi/spool.h\"\n"
+                + "int main(void)\n{\n");
+        for (Map.Entry<String, List<String>> e : structs.entrySet()) {
+            c.append("\tprintf(\"").append(e.getKey()).append(" SIZE %zu\\n\", sizeof(struct ").append(e.getKey())
+                    .append("));\n");
+            for (String f : e.getValue()) {
+                c.append("\tprintf(\"").append(e.getKey()).append(' ').append(f).append(" %zu\\n\", offsetof(struct ")
+                        .append(e.getKey()).append(", ").append(f).append("));\n");
+            }
+        }
+        c.append("\treturn 0;\n}\n");
+        Path dir = Files.createTempDirectory("spool-abi");
+        try {
+            Path src = dir.resolve("abi.c");
+            Path exe = dir.resolve("abi");
+            Files.writeString(src, c.toString());
+            Path include = HEADER.toAbsolutePath().getParent().getParent();
+            List<String> compiled = run(List.of("cc", "-Wall", "-Werror", "-I" + include, "-o", exe.toString(),
+                    src.toString()));
+            assertTrue(Files.isExecutable(exe), "cc failed: " + compiled);
+            Map<String, Set<String>> named = new HashMap<>();
+            int checked = 0;
+            for (String line : run(List.of(exe.toString()))) {
+                String[] w = line.split(" ");
+                String cls = camel(w[0].substring("spool_".length()));
+                String field = w[1].equals("SIZE") ? "SIZE" : w[1].toUpperCase(Locale.ROOT);
+                Class<?> k = Class.forName(SpoolAbi.class.getName() + "$" + cls);
+                Field f = k.getField(field);
+                assertEquals(Integer.parseInt(w[2]), f.getInt(null), "SpoolAbi." + cls + "." + field);
+                named.computeIfAbsent(cls, x -> new HashSet<>()).add(field);
+                checked++;
+            }
+            for (Class<?> k : SpoolAbi.class.getClasses()) {
+                for (Field f : k.getFields()) {
+                    if (f.getType() == int.class && Modifier.isStatic(f.getModifiers())) {
+                        assertTrue(named.getOrDefault(k.getSimpleName(), Set.of()).contains(f.getName()),
+                                "SpoolAbi." + k.getSimpleName() + "." + f.getName() + " names no field of spool.h");
+                    }
+                }
+            }
+            assertTrue(checked >= 70, "checked " + checked);
+        } finally {
+            try (var files = Files.list(dir)) {
+                for (Path f : files.toList()) {
+                    Files.delete(f);
+                }
+            }
+            Files.delete(dir);
+        }
+    }
+
+    private static String camel(String s) {
+        return Character.toUpperCase(s.charAt(0)) + s.substring(1);
+    }
+
+    private static List<String> run(List<String> cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "timed out: " + cmd);
+        assertEquals(0, p.exitValue(), cmd + ": " + out);
+        return out.isEmpty() ? List.of() : List.of(out.split("\n"));
     }
 
     @Test
