@@ -50,6 +50,13 @@ class ReadOrderHazardTest {
         final SocketChannel ch;
         long received;
         boolean done;
+        /**
+         * A select reported it readable, so read-ahead has armed it: from
+         * then on a worker's read races the selector. (A worker that read
+         * first would stop it from ever being armed, and under some
+         * schedules that happened to every connection.)
+         */
+        volatile boolean seen;
 
         Conn(SocketChannel ch) {
             this.ch = ch;
@@ -139,6 +146,10 @@ class ReadOrderHazardTest {
                                 continue;
                             }
                             Conn c = live.get(ThreadLocalRandom.current().nextInt(n));
+                            if (!c.seen) {
+                                Thread.yield();
+                                continue;
+                            }
                             c.readSome(buf, error);
                         }
                     } catch (IndexOutOfBoundsException e) {
@@ -185,6 +196,7 @@ class ReadOrderHazardTest {
                         }
                     } else if (k.isReadable()) {
                         Conn c = (Conn) k.attachment();
+                        c.seen = true;
                         if (!c.readSome(buf, error)) {
                             k.cancel();
                             live.remove(c);
