@@ -27,7 +27,7 @@ import java.util.zip.CRC32;
  * time: it shows whether the loop still serves others meanwhile.
  *
  * <pre>
- *   StalledPeer STALL_MS close|shutdownOutput
+ *   StalledPeer STALL_MS close|shutdownOutput|linger0
  * </pre>
  * Prints: "taken N", "closeMs T", "received M eof|reset|error ...",
  * "crc same|different", "echoes K" (pings answered while the peer stalled),
@@ -38,10 +38,13 @@ public final class StalledPeer {
     }
 
     static final int PIECE = 16 << 10;
+    /** A peer that reads before its stall is over (a slow start) must not keep the loop writing forever. */
+    static final long CAP = 64L << 20;
 
     public static void main(String[] args) throws Exception {
         long stall = Long.parseLong(args[0]);
         boolean shutdownFirst = args[1].equals("shutdownOutput");
+        boolean lingerZero = args[1].equals("linger0");
         SelectorProvider p = SelectorProvider.provider();
         InetAddress lo = InetAddress.getLoopbackAddress();
         try (ServerSocketChannel ssc = p.openServerSocketChannel(); Selector sel = p.openSelector()) {
@@ -141,11 +144,14 @@ public final class StalledPeer {
                         w = writer.write(b);
                         written.update(piece, 0, w);
                         taken += w;
-                    } while (w > 0);
+                    } while (w > 0 && taken < CAP);
                     sndbuf = writer.getOption(StandardSocketOptions.SO_SNDBUF);
                     long t0 = System.nanoTime();
                     if (shutdownFirst) {
                         writer.shutdownOutput();
+                    }
+                    if (lingerZero) {
+                        writer.setOption(StandardSocketOptions.SO_LINGER, 0); // close discards, and resets
                     }
                     writer.close();
                     closeMs = (System.nanoTime() - t0) / 1_000_000L;
@@ -154,7 +160,7 @@ public final class StalledPeer {
             }
             ping.join(15_000);
             reader.join(stall + 200_000);
-            System.out.println("taken " + taken);
+            System.out.println("taken " + taken + (taken >= CAP ? " capped: the peer read before its stall ended" : ""));
             System.out.println("closeMs " + closeMs);
             System.out.println("received " + received[0] + " " + end[0]);
             System.out.println("crc " + (peerCrc.getValue() == written.getValue() ? "same" : "different"));

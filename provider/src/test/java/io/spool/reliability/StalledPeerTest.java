@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
  * on SPOOL. Each run must deliver exactly the bytes write() reported, with
  * the same CRC-32, then EOF; close() must return at once; the loop must go
  * on answering another connection; and SPOOL must take about what the JDK
- * takes (within one send buffer), so OP_WRITE backpressure holds.
+ * takes (within one send buffer), so OP_WRITE backpressure holds. With
+ * SO_LINGER 0 both discard and reset.
  */
 class StalledPeerTest {
     static final List<String> SPOOL_JVM = List.of(
@@ -92,15 +93,17 @@ class StalledPeerTest {
     }
 
     /** What every run must show, on either provider: nothing lost, nothing blocked. */
-    static void lossless(Run r, long stallMs) {
+    static void lossless(Run r) {
         long taken = r.num("taken");
-        assertTrue(taken > 0, r + ": write() took nothing");
+        assertTrue(taken > 0 && taken < StalledPeer.CAP, r + ": write() took nothing, or the peer did not stall");
         assertEquals("eof", r.end(), r + ": the peer's end");
         assertEquals(taken, r.num("received"), r + ": bytes at the peer, of those write() took");
         assertTrue(r.crcSame(), r + ": CRC-32 at the peer");
         assertTrue(r.num("closeMs") >= 0 && r.num("closeMs") < CLOSE_MS, r + ": close() took too long");
-        // a ping every 100 ms while the peer stalls; a quarter answered is plenty under emulation
-        assertTrue(r.num("echoes") >= stallMs / 100 / 4, r + ": the loop stopped serving others");
+        // a ping every 100 ms while the peer stalls: SPOOL's old close, blocked in a flush, answered
+        // none in 5 s. Under emulation, with six JVMs starting at once, the JDK's provider answered
+        // as few as 5 in 5 s: a few are the proof.
+        assertTrue(r.num("echoes") >= 3, r + ": the loop stopped serving others");
     }
 
     @Test
@@ -110,13 +113,15 @@ class StalledPeerTest {
             runs.put("jdk " + stall, jdk("jdk, stall " + stall + " ms", stall, "close"));
             runs.put("spool " + stall, spool("spool, stall " + stall + " ms", stall, "close"));
         }
+        runs.put("jdk linger0", jdk("jdk, SO_LINGER 0", 10_000, "linger0"));
+        runs.put("spool linger0", spool("spool, SO_LINGER 0", 10_000, "linger0"));
         for (long stall : new long[] {5_000, 35_000}) {
             Run j = runs.get("jdk " + stall).get(300, TimeUnit.SECONDS);
             Run s = runs.get("spool " + stall).get(300, TimeUnit.SECONDS);
             assertTrue(j.out().contains("provider sun.nio.ch.EPollSelectorProvider"), j.toString());
             assertTrue(s.out().contains("provider io.spool.SpoolSelectorProvider"), s.toString());
-            lossless(j, stall);
-            lossless(s, stall);
+            lossless(j);
+            lossless(s);
             long slack = Math.max(j.num("sndbuf"), s.num("sndbuf"));
             assertTrue(Math.abs(s.num("taken") - j.num("taken")) <= slack,
                     "write() took " + s.num("taken") + " on SPOOL and " + j.num("taken")
@@ -125,6 +130,13 @@ class StalledPeerTest {
                     + j.num("taken") + "/" + j.num("received") + "/" + j.num("closeMs") + "/" + j.num("echoes")
                     + ", spool " + s.num("taken") + "/" + s.num("received") + "/" + s.num("closeMs") + "/"
                     + s.num("echoes"));
+        }
+        // SO_LINGER 0: close discards what the socket holds and resets, on both
+        for (String p : new String[] {"jdk linger0", "spool linger0"}) {
+            Run r = runs.get(p).get(300, TimeUnit.SECONDS);
+            assertEquals("reset", r.end(), r + ": the peer's end after a close with SO_LINGER 0");
+            assertTrue(r.num("received") < r.num("taken"), r.toString());
+            assertTrue(r.num("closeMs") >= 0 && r.num("closeMs") < CLOSE_MS, r + ": close() took too long");
         }
     }
 
@@ -145,8 +157,10 @@ class StalledPeerTest {
                 "-Dspool.sendCredit=100000");
         CompletableFuture<Run> abort = spool("overstaged, drain timeout", 12_000, "close",
                 "-Dspool.sendCredit=100000", "-Dspool.drainTimeoutMs=3000");
+        CompletableFuture<Run> linger0 = spool("overstaged, SO_LINGER 0", 10_000, "linger0",
+                "-Dspool.sendCredit=100000");
         for (Run r : new Run[] {close.get(300, TimeUnit.SECONDS), shut.get(300, TimeUnit.SECONDS)}) {
-            lossless(r, 35_000);
+            lossless(r);
             assertTrue(r.counter("drains") >= 1, r + ": nothing was left for the drainer");
             assertEquals(0, r.counter("drainAborts"), r + ": a drain was given up");
             System.out.println("# " + r.name() + ": taken " + r.num("taken") + ", received " + r.num("received")
@@ -158,5 +172,11 @@ class StalledPeerTest {
         assertEquals("reset", a.end(), a + ": a peer that lost bytes must see a reset");
         assertTrue(a.num("received") < a.num("taken"), a.toString());
         assertTrue(a.num("closeMs") < CLOSE_MS, a + ": close() took too long");
+        // SO_LINGER 0 discards the drain too, and resets at once, as the JDK's close discards and resets
+        Run l = linger0.get(300, TimeUnit.SECONDS);
+        assertTrue(l.counter("drains") >= 1, l + ": nothing was left for the drainer");
+        assertEquals("reset", l.end(), l + ": the peer's end after a close with SO_LINGER 0");
+        assertEquals(0, l.counter("drainAborts"), l + ": a discard is not a timeout");
+        assertTrue(l.num("closeMs") < CLOSE_MS, l + ": close() took too long");
     }
 }
