@@ -1581,6 +1581,13 @@ int main(int argc, char **argv)
 		}
 	}
 	stop = 1;
+	/*
+	 * The waker first: it signals workers with pthread_kill(), which must
+	 * not reach a thread that the loop below has joined already (its
+	 * descriptor is gone; that crashed the fuzzer in libc at the end of a
+	 * run).
+	 */
+	pthread_join(waker, NULL);
 	/* Workers may sleep in WAIT/CYCLE with timeout -1: wake them. */
 	for (int i = 0; i < nthreads; i++) {
 		struct timespec ts;
@@ -1597,7 +1604,6 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < 2; i++)
 		pthread_join(conn_thr[i], NULL);
-	pthread_join(waker, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 
 	for (int i = 0; i < NOBJ; i++)
