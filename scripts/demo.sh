@@ -51,7 +51,7 @@ step() {
 	printf '==> %-44s done in %s\n' "$name" "$(elapsed "$t")"
 }
 
-kver=$(kmod/vm/kver) || fail "no usable kernel for the VM (run 'make setup')"
+kver=$(scripts/vm/kver) || fail "no usable kernel for the VM (run 'make setup')"
 step "build spool.ko (with /proc/spool-stat)" "$out/build-kmod.log" \
 	make -C kmod KVER="$kver" SPOOL_PROC_STAT=1
 step "build the provider and the servers (Maven)" "$out/build-mvn.log" \
@@ -62,7 +62,7 @@ echo "==> boot the VM (Debian $kver, QEMU/TCG) and run the servers under wrk"
 vm_t=$SECONDS
 # tsc=reliable: see scripts/bench.sh (without it clock_gettime() is a real
 # system call in the guest, and perf counts every System.nanoTime()).
-kmod/vm/run --timeout 1800 --out "$out" --append "tsc=reliable clocksource=tsc" \
+scripts/vm/run --timeout 1800 --out "$out" --append "tsc=reliable clocksource=tsc" \
 	${DEMO_SERVERS:+--env "DEMO_SERVERS=$DEMO_SERVERS"} \
 	${DEMO_CONNS:+--env "DEMO_CONNS=$DEMO_CONNS"} \
 	${DEMO_SECONDS:+--env "DEMO_SECONDS=$DEMO_SECONDS"} \
@@ -116,7 +116,9 @@ summary() {
 		"batch: /proc/spool-stat cycle_events / cycle_calls during the run;"
 	echo "backend: what the provider logged (spool = /dev/spool; epoll = fallback);" \
 		"errors: wrk socket errors + non-2xx, default/SPOOL"
-	echo "jdk-httpserver runs with -Dsun.net.httpserver.maxIdleConnections=10000 on both providers."
+	# the servers' own flags, the same on both providers (compat-tests/servers.tsv)
+	awk -F'\t' '!/^#/ && NF && $5 != "-" && ($1 == "jdk-httpserver" || $1 == "netty-http") {
+		print $1 " runs with " $5 " on both providers." }' compat-tests/servers.tsv
 	[[ -s $out/notes.txt ]] && sed 's/^/note: /' "$out/notes.txt"
 	echo "Raw results: build/demo/results.tsv; logs: build/demo/. Total time $(elapsed)."
 }

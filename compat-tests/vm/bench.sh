@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Guest side of `make bench`; runs inside the VM through kmod/vm/run:
+# Guest side of `make bench`; runs inside the VM through scripts/vm/run:
 #
 #   compat-tests/vm/bench.sh /abs/path/spool.ko OUT-DIR
 #   compat-tests/vm/bench.sh host OUT-DIR     (on the host: the epoll fallback)
@@ -67,25 +67,10 @@ die() {
 	exit 1
 }
 
-server_setup() {	# sets main, mode, path
-	mode=http path=/small
-	case $1 in
-	jdk-httpserver) main=io.spool.compat.servers.JdkHttpServerMain ;;
-	netty-http) main=io.spool.compat.servers.NettyHttpServerMain ;;
-	nio-echo) main=io.spool.compat.servers.NioEchoServerMain mode=echo path=/ ;;
-	*) die "unknown server '$1' (known: jdk-httpserver netty-http nio-echo)" ;;
-	esac
-}
-
-# Flags that the server gets on both providers. The JDK's server closes idle
-# keep-alive connections beyond 200 by default; wrk would count those.
-server_flags() {
-	case $1 in
-	jdk-httpserver) echo -Dsun.net.httpserver.maxIdleConnections=10000 ;;
-	# Netty's example logs every accepted connection: at 5,000 connections
-	# under emulation, accepting would run on into the window.
-	netty-http) echo -Dcompat.noLogging=true ;;
-	esac
+# main, mode, path and flags of a server, from compat-tests/servers.tsv
+source "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
+server_setup() {
+	server_lookup "$1" || die "unknown server '$1' (known: $(server_names))"
 }
 
 # The JVM's own threads, by the 15-character names perf shows; everything
@@ -244,7 +229,7 @@ pass() {
 	server_setup "$server"
 	log=$out/runs/p$pair-$server-$provider
 	cfile=$log.counters
-	flags=(-Xmx1g "-XX:ErrorFile=$out/hs_err_%p.log" $jvm_flags $(server_flags "$server"))
+	flags=(-Xmx1g "-XX:ErrorFile=$out/hs_err_%p.log" $jvm_flags $sflags)
 	classpath=$cp
 	if [[ $provider == spool ]]; then
 		flags+=(-Djava.nio.channels.spi.SelectorProvider=io.spool.SpoolSelectorProvider

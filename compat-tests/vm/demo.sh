@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Guest side of `make demo`; runs inside the VM through kmod/vm/run:
+# Guest side of `make demo`; runs inside the VM through scripts/vm/run:
 #
 #   compat-tests/vm/demo.sh /abs/path/spool.ko OUT-DIR
 #
@@ -37,23 +37,10 @@ die() {
 	exit 1
 }
 
-main_class() {	# sets main
-	case $1 in
-	jdk-httpserver) main=io.spool.compat.servers.JdkHttpServerMain ;;
-	netty-http) main=io.spool.compat.servers.NettyHttpServerMain ;;
-	jetty) main=io.spool.compat.servers.JettyServerMain ;;
-	tomcat) main=io.spool.compat.servers.TomcatServerMain ;;
-	*) die "unknown server '$1' (known: jdk-httpserver netty-http jetty tomcat)" ;;
-	esac
-}
-
-# Flags that the server gets on both providers. The JDK's server closes idle
-# keep-alive connections beyond 200 by default; wrk would count those.
-server_flags() {
-	case $1 in
-	jdk-httpserver) echo -Dsun.net.httpserver.maxIdleConnections=10000 ;;
-	netty-http) echo -Dcompat.noLogging=true ;;	# the example logs every accept
-	esac
+# main, mode, path and flags of a server, from compat-tests/servers.tsv
+source "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
+main_class() {
+	server_lookup "$1" || die "unknown server '$1' (known: $(server_names))"
 }
 
 stat_get() {	# stat_get NAME: a counter of /proc/spool-stat, 0 without it
@@ -103,7 +90,7 @@ fail_pass() {
 pass() {
 	local server=$1 provider=$2 rows=$out/rows.tmp
 	: >"$rows"
-	flags=(-Xmx512m "-XX:ErrorFile=$out/hs_err_%p.log" $jvm_flags $(server_flags "$server"))
+	flags=(-Xmx512m "-XX:ErrorFile=$out/hs_err_%p.log" $jvm_flags $sflags)
 	classpath=$cp
 	if [[ $provider == spool ]]; then
 		flags+=(-Djava.nio.channels.spi.SelectorProvider=io.spool.SpoolSelectorProvider)

@@ -45,16 +45,25 @@ public final class CompatDriver {
         }
     }
 
-    static final List<Server> SERVERS = List.of(
-            // Past 200 idle keep-alive connections (its default) the JDK's
-            // server closes them, which wrk at 256 connections counts as
-            // read errors, on either provider.
-            new Server("jdk-httpserver", "io.spool.compat.servers.JdkHttpServerMain", "http",
-                    List.of("-Dsun.net.httpserver.maxIdleConnections=1024")),
-            new Server("netty-http", "io.spool.compat.servers.NettyHttpServerMain", "http", List.of()),
-            new Server("netty-echo", "io.spool.compat.servers.NettyEchoServerMain", "echo", List.of()),
-            new Server("jetty", "io.spool.compat.servers.JettyServerMain", "http", List.of()),
-            new Server("tomcat", "io.spool.compat.servers.TomcatServerMain", "http", List.of()));
+    /** The servers compat runs by default; their classes and flags are in compat-tests/servers.tsv. */
+    static final List<String> DEFAULT_SERVERS = List.of("jdk-httpserver", "netty-http", "netty-echo", "jetty",
+            "tomcat");
+
+    /** compat-tests/servers.tsv, the registry that bench and demo read too. */
+    static List<Server> registry(Path root) throws IOException {
+        List<Server> all = new ArrayList<>();
+        for (String line : Files.readAllLines(root.resolve("compat-tests/servers.tsv"))) {
+            if (line.isBlank() || line.startsWith("#")) {
+                continue;
+            }
+            String[] f = line.split("\t");
+            if (f.length != 5) {
+                throw new IOException("compat-tests/servers.tsv: not 5 tab-separated columns: " + line);
+            }
+            all.add(new Server(f[0], f[1], f[2], f[4].equals("-") ? List.of() : List.of(f[4].split(" "))));
+        }
+        return all;
+    }
 
     static final String PROVIDER_FLAG =
             "-Djava.nio.channels.spi.SelectorProvider=io.spool.SpoolSelectorProvider";
@@ -106,15 +115,15 @@ public final class CompatDriver {
     private final String java;
     private final long start = System.nanoTime();
 
-    CompatDriver(Map<String, String> opt) {
+    CompatDriver(Map<String, String> opt) throws IOException {
         out = Path.of(opt.getOrDefault("out", "build/compat")).toAbsolutePath();
         root = Path.of(opt.getOrDefault("root", ".")).toAbsolutePath().normalize();
-        List<String> names = Arrays.asList(opt.getOrDefault("servers",
-                SERVERS.stream().map(Server::name).collect(Collectors.joining(","))).split(","));
-        servers = SERVERS.stream().filter(s -> names.contains(s.name())).toList();
+        List<String> names = Arrays.asList(opt.getOrDefault("servers", String.join(",", DEFAULT_SERVERS)).split(","));
+        List<Server> known = registry(root);
+        servers = known.stream().filter(s -> names.contains(s.name())).toList();
         if (servers.size() != names.size()) {
             throw new IllegalArgumentException("unknown server in " + names + "; known: "
-                    + SERVERS.stream().map(Server::name).toList());
+                    + known.stream().map(Server::name).toList());
         }
         providers = Arrays.asList(opt.getOrDefault("providers", "default,spool").split(","));
         String env = System.getenv("EXPECT_BACKEND");
