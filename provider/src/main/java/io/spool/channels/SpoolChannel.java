@@ -19,6 +19,16 @@ interface SpoolChannel {
     /** Closes the fd of a channel closed while registered, once its last key is gone. */
     void kill();
 
+    /** A stream socket's batching state (read-ahead, write-behind); null for any other channel. */
+    default SocketBatch socketBatch() {
+        return null;
+    }
+
+    /** A listener's connections accepted ahead; null for any other channel. */
+    default AcceptQueue acceptQueue() {
+        return null;
+    }
+
     /** The standard translation of ready events (POLLERR/POLLHUP make all interest ready). */
     static boolean translate(int events, int initialOps, SpoolSelectionKey key, int readyIfIn, int readyIfOut) {
         int intOps = key.nioInterestOps();

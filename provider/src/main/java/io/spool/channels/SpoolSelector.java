@@ -322,14 +322,12 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
     }
 
     private static boolean hasMemory(SpoolSelectionKey k) {
-        SpoolChannel ch = k.spoolChannel();
-        if (ch instanceof SpoolSocketChannel) {
-            return ((SpoolSocketChannel) ch).batch.hasPending();
+        SocketBatch b = k.spoolChannel().socketBatch();
+        if (b != null) {
+            return b.hasPending();
         }
-        if (ch instanceof SpoolServerSocketChannel) {
-            return ((SpoolServerSocketChannel) ch).acceptQueue.size() > 0;
-        }
-        return false;
+        AcceptQueue q = k.spoolChannel().acceptQueue();
+        return q != null && q.size() > 0;
     }
 
     private void reportMemReady() {
@@ -367,8 +365,9 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
     public void sendRoom(long cookie, int bytes) {
         assert cycleLock.isHeldByCurrentThread();
         SpoolSelectionKey ski = fdToKey.get((int) cookie);
-        if (ski != null && ski.spoolChannel() instanceof SpoolSocketChannel) {
-            ((SpoolSocketChannel) ski.spoolChannel()).batch.roomReported(bytes);
+        SocketBatch b = ski == null ? null : ski.spoolChannel().socketBatch();
+        if (b != null) {
+            b.roomReported(bytes);
         }
     }
 
@@ -377,8 +376,8 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
     public void received(long cookie, ByteBuffer data, int errno) {
         assert cycleLock.isHeldByCurrentThread();
         SpoolSelectionKey ski = fdToKey.get((int) cookie);
-        if (ski != null && ski.spoolChannel() instanceof SpoolSocketChannel) {
-            SocketBatch b = ((SpoolSocketChannel) ski.spoolChannel()).batch;
+        SocketBatch b = ski == null ? null : ski.spoolChannel().socketBatch();
+        if (b != null) {
             b.received(data, errno);
             memReady.add(ski);
         }
@@ -389,8 +388,9 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
     public void accepted(long cookie, int fd, InetSocketAddress peer) {
         assert cycleLock.isHeldByCurrentThread();
         SpoolSelectionKey ski = fdToKey.get((int) cookie);
-        if (ski != null && ski.spoolChannel() instanceof SpoolServerSocketChannel) {
-            ((SpoolServerSocketChannel) ski.spoolChannel()).acceptQueue.add(fd, peer);
+        AcceptQueue q = ski == null ? null : ski.spoolChannel().acceptQueue();
+        if (q != null) {
+            q.add(fd, peer);
             memReady.add(ski);
         } else {
             IO.closeQuietly(fd);
@@ -541,9 +541,8 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
         if (features != 0) {
             SpoolChannel ch = ski.spoolChannel();
             int ops = ski.nioInterestOps();
-            if (ch instanceof SpoolSocketChannel) {
-                SpoolSocketChannel sc = (SpoolSocketChannel) ch;
-                SocketBatch b = sc.batch;
+            SocketBatch b = ch.socketBatch();
+            if (b != null) {
                 if (b.needsOut() && (newEvents & Linux.POLLOUT) == 0) {
                     newEvents |= Linux.POLLOUT;
                     outKeys.add(ski);
@@ -551,7 +550,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
                     outKeys.remove(ski);
                 }
                 if (readAhead && (ops & SelectionKey.OP_READ) != 0 && b.home == this && !b.noReadAhead
-                        && sc.isConnected() && b.unread() < SocketBatch.PAUSE_BYTES) {
+                        && b.ch.isConnected() && b.unread() < SocketBatch.PAUSE_BYTES) {
                     if (b.arm(this)) {
                         newFlags = Poller.F_RECV;
                     } else if (b.recvOwner == null) {
@@ -561,7 +560,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
                 if (newFlags == 0) {
                     b.disarm(this);
                 }
-            } else if (acceptAhead && ch instanceof SpoolServerSocketChannel && (ops & SelectionKey.OP_ACCEPT) != 0) {
+            } else if (acceptAhead && ch.acceptQueue() != null && (ops & SelectionKey.OP_ACCEPT) != 0) {
                 newFlags = Poller.F_ACCEPT;
             }
         }
@@ -622,8 +621,8 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
                 ski.registeredFlags = 0;
             }
         }
-        if (ski.spoolChannel() instanceof SpoolSocketChannel) {
-            SocketBatch b = ((SpoolSocketChannel) ski.spoolChannel()).batch;
+        SocketBatch b = ski.spoolChannel().socketBatch();
+        if (b != null) {
             b.disarm(this);
             b.deregistered(this);
         }
@@ -651,8 +650,9 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
         if (attachment != null) {
             k.attach(attachment);
         }
-        if (ch instanceof SpoolSocketChannel) {
-            ((SpoolSocketChannel) ch).batch.registered(this, k);
+        SocketBatch sb = ((SpoolChannel) ch).socketBatch();
+        if (sb != null) {
+            sb.registered(this, k);
         }
         ensureOpen();
         keys.add(k);
@@ -711,8 +711,8 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
                 resync.clear();
                 for (SelectionKey k : keys) {
                     SpoolSelectionKey ski = (SpoolSelectionKey) k;
-                    if (ski.spoolChannel() instanceof SpoolSocketChannel) {
-                        SocketBatch b = ((SpoolSocketChannel) ski.spoolChannel()).batch;
+                    SocketBatch b = ski.spoolChannel().socketBatch();
+                    if (b != null) {
                         b.disarm(this);
                         b.deregistered(this);
                     }

@@ -42,6 +42,11 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
     private Waiter waiter; // of the thread blocked in accept
     /** Accept-ahead (spool backend): connections a cycle accepted already. */
     final AcceptQueue acceptQueue = new AcceptQueue();
+
+    @Override
+    public AcceptQueue acceptQueue() {
+        return acceptQueue;
+    }
     private InetSocketAddress acceptedPeer; // acceptLock: the peer of acceptOne's connection
     private InetSocketAddress localAddress;
     private ServerSocket socket;

@@ -46,6 +46,11 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
     final ReentrantLock writeLock = new ReentrantLock();
     /** Read-ahead and write-behind state (spool backend); its comment gives the lock protocol. */
     final SocketBatch batch = new SocketBatch(this);
+
+    @Override
+    public SocketBatch socketBatch() {
+        return batch;
+    }
     private final Object stateLock = new Object();
 
     private volatile boolean isInputClosed;
