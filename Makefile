@@ -10,8 +10,10 @@
 SHELL := /bin/bash
 BUILD := $(CURDIR)/build
 # Deferred (=): evaluated after `setup` may have installed the kernel.
-KVER = $(shell $(CURDIR)/kmod/vm/kver)
-VM := $(CURDIR)/kmod/vm/run
+KVER = $(shell $(CURDIR)/scripts/vm/kver)
+# Boots the VM for one suite, keeps its log, prints its wall time and its
+# "N passed, N failed" line (scripts/vm-suite.sh).
+VM_SUITE := $(CURDIR)/scripts/vm-suite.sh
 MVN := mvn -B -q -Dstyle.color=never -f $(CURDIR)/pom.xml
 
 # The parts of `make check`, run in this order by scripts/check.sh.
@@ -53,19 +55,9 @@ check-provider-host: setup
 check-kmod: setup
 	$(MAKE) -C kmod KVER=$(KVER) SPOOL_PROC_STAT=1
 	kmod/build-variant.sh $(KVER) debug SPOOL_DEBUG=1
-	@mkdir -p $(BUILD)/check-kmod
-	@start=$$(date +%s); \
-	$(VM) --timeout 1500 --out $(BUILD)/check-kmod \
+	@$(VM_SUITE) check-kmod $(BUILD)/check-kmod 1500 "kernel log in build/check-kmod/dmesg.txt" \
 		--env SPOOL_DEBUG_KO=$(BUILD)/kmod-variants/debug/spool.ko -- \
-		kmod/vm/check-kmod.sh $(CURDIR)/kmod/spool.ko $(TESTS) \
-		| tee $(BUILD)/check-kmod/log.txt; \
-	rc=$${PIPESTATUS[0]}; \
-	echo "check-kmod: $$(( $$(date +%s) - start )) s wall, exit $$rc;" \
-	     "kernel log in build/check-kmod/dmesg.txt"; \
-	summary=$$(grep -E '^[0-9]+ passed, [0-9]+ failed$$' \
-		$(BUILD)/check-kmod/log.txt | tail -n 1); \
-	echo "$${summary:-0 passed, 1 failed}"; \
-	exit $$rc
+		kmod/vm/check-kmod.sh $(CURDIR)/kmod/spool.ko $(TESTS)
 
 # The provider's whole suite in the VM, on the spool backend (module loaded,
 # -Dspool.backend=spool), with the "spool"-tagged batching tests the host
@@ -73,18 +65,8 @@ check-kmod: setup
 check-provider: setup
 	$(MAKE) -C kmod KVER=$(KVER) SPOOL_PROC_STAT=1
 	$(MVN) -pl provider -am -DskipTests package
-	@mkdir -p $(BUILD)/check-provider
-	@start=$$(date +%s); \
-	$(VM) --timeout 900 --out $(BUILD)/check-provider -- \
-		kmod/vm/check-provider.sh $(CURDIR)/kmod/spool.ko $(BUILD)/check-provider \
-		| tee $(BUILD)/check-provider/log.txt; \
-	rc=$${PIPESTATUS[0]}; \
-	echo "check-provider: $$(( $$(date +%s) - start )) s wall, exit $$rc;" \
-	     "JUnit log in build/check-provider/junit.log"; \
-	summary=$$(grep -E '^[0-9]+ passed, [0-9]+ failed$$' \
-		$(BUILD)/check-provider/log.txt | tail -n 1); \
-	echo "$${summary:-0 passed, 1 failed}"; \
-	exit $$rc
+	@$(VM_SUITE) check-provider $(BUILD)/check-provider 900 "JUnit log in build/check-provider/junit.log" -- \
+		provider/vm/check-provider.sh $(CURDIR)/kmod/spool.ko $(BUILD)/check-provider
 
 clean:
 	$(MAKE) -C kmod KVER=$(KVER) clean
@@ -102,19 +84,9 @@ COMPAT_CP := compat-tests/target/compat-tests.jar:compat-tests/target/lib/*
 compat: setup
 	$(MAKE) -C kmod KVER=$(KVER) SPOOL_PROC_STAT=1
 	$(MVN) -DskipTests package
-	@mkdir -p $(BUILD)/compat
-	@start=$$(date +%s); \
-	$(VM) --timeout 1800 --out $(BUILD)/compat \
+	@$(VM_SUITE) compat $(BUILD)/compat 1800 "table in build/compat/compat.md" \
 		--env EXPECT_BACKEND=$(EXPECT_BACKEND) -- \
-		compat-tests/vm/compat.sh $(CURDIR)/kmod/spool.ko $(COMPAT_ARGS) \
-		| tee $(BUILD)/compat/log.txt; \
-	rc=$${PIPESTATUS[0]}; \
-	echo "compat: $$(( $$(date +%s) - start )) s wall, exit $$rc;" \
-	     "table in build/compat/compat.md"; \
-	summary=$$(grep -E '^[0-9]+ passed, [0-9]+ failed$$' \
-		$(BUILD)/compat/log.txt | tail -n 1); \
-	echo "$${summary:-0 passed, 1 failed}"; \
-	exit $$rc
+		compat-tests/vm/compat.sh $(CURDIR)/kmod/spool.ko $(COMPAT_ARGS)
 
 compat-host:
 	$(MVN) -DskipTests package
@@ -133,6 +105,19 @@ demo: setup
 bench: setup
 	@scripts/bench.sh
 
+# The C experiment: kmod/httpd's small HTTP server on epoll and on the cycle
+# call, under wrk in the VM (kmod/vm/bench-c.sh); table in build/bench-c/.
+# BENCH_C_CONNS, BENCH_C_PAIRS, BENCH_C_DURATION change it (the script's
+# CONNS, PAIRS, DURATION).
+.PHONY: bench-c
+bench-c: setup
+	$(MAKE) -C kmod KVER=$(KVER) SPOOL_PROC_STAT=1
+	$(MAKE) -C kmod/httpd
+	@$(VM_SUITE) bench-c $(BUILD)/bench-c 3600 "table in build/bench-c/bench-c.md" \
+		--env OUT_DIR=$(BUILD)/bench-c \
+		$(foreach v,CONNS PAIRS DURATION,$(if $(BENCH_C_$(v)),--env $(v)=$(BENCH_C_$(v)))) -- \
+		kmod/vm/bench-c.sh $(CURDIR)/kmod/spool.ko
+
 # --- kmod/fuzz/: the module under hostile input ------------------------------
 # `make fuzz [SEED=1] [DURATION=600] [THREADS=4]`: the fuzzer in the VM, then
 # the gauge, socket, kernel-log and unload checks, the isolation tests and the
@@ -148,19 +133,9 @@ CHECK_PARTS += check-fuzz
 fuzz: setup
 	$(MAKE) -C kmod KVER=$(KVER) SPOOL_PROC_STAT=1
 	$(MAKE) -C kmod/fuzz
-	@mkdir -p $(FUZZ_OUT)
-	@start=$$(date +%s); \
-	$(VM) --timeout $$(( $(DURATION) + 900 )) --out $(FUZZ_OUT) \
+	@$(VM_SUITE) fuzz $(FUZZ_OUT) $$(( $(DURATION) + 900 )) "kernel log in $(FUZZ_OUT)/dmesg.txt" \
 		--env SEED=$(SEED) --env DURATION=$(DURATION) --env THREADS=$(THREADS) -- \
-		kmod/vm/fuzz.sh $(CURDIR)/kmod/spool.ko \
-		| tee $(FUZZ_OUT)/log.txt; \
-	rc=$${PIPESTATUS[0]}; \
-	echo "fuzz: $$(( $$(date +%s) - start )) s wall, exit $$rc;" \
-	     "kernel log in $(FUZZ_OUT)/dmesg.txt"; \
-	summary=$$(grep -E '^[0-9]+ passed, [0-9]+ failed$$' \
-		$(FUZZ_OUT)/log.txt | tail -n 1); \
-	echo "$${summary:-0 passed, 1 failed}"; \
-	exit $$rc
+		kmod/vm/fuzz.sh $(CURDIR)/kmod/spool.ko
 
 check-fuzz:
 	@$(MAKE) --no-print-directory fuzz SEED=1 DURATION=120 THREADS=4 \
@@ -190,22 +165,12 @@ soak: setup
 	$(MAKE) -C kmod KVER=$(KVER) SPOOL_PROC_STAT=1
 	$(MAKE) -C kmod/fuzz cycles
 	$(MVN) -DskipTests package
-	@mkdir -p $(SOAK_OUT)
-	@start=$$(date +%s); \
-	$(VM) --timeout $(SOAK_TIMEOUT) --out $(SOAK_OUT) \
+	@$(VM_SUITE) soak $(SOAK_OUT) $(SOAK_TIMEOUT) "logs in $(SOAK_OUT)/, kernel log in $(SOAK_OUT)/dmesg.txt" \
 		--env SOAK_BYTES=$(SOAK_BYTES) --env SOAK_CONNS=$(SOAK_CONNS) \
 		--env SOAK_KILLS=$(SOAK_KILLS) --env SOAK_CLIENT=$(SOAK_CLIENT) \
 		--env CYCLES=$(CYCLES) --env CYCLES_TW_WAIT=$(CYCLES_TW_WAIT) \
 		--env SOAK_OUT=$(SOAK_OUT) -- \
-		compat-tests/vm/soak.sh $(CURDIR)/kmod/spool.ko \
-		| tee $(SOAK_OUT)/log.txt; \
-	rc=$${PIPESTATUS[0]}; \
-	echo "soak: $$(( $$(date +%s) - start )) s wall, exit $$rc;" \
-	     "logs in $(SOAK_OUT)/, kernel log in $(SOAK_OUT)/dmesg.txt"; \
-	summary=$$(grep -E '^[0-9]+ passed, [0-9]+ failed$$' \
-		$(SOAK_OUT)/log.txt | tail -n 1); \
-	echo "$${summary:-0 passed, 1 failed}"; \
-	exit $$rc
+		compat-tests/vm/soak.sh $(CURDIR)/kmod/spool.ko
 
 check-soak:
 	@$(MAKE) --no-print-directory soak SOAK_BYTES=32M SOAK_KILLS=10 CYCLES=20000 \

@@ -36,7 +36,7 @@ fail() {
 for tool in wrk perf gnuplot java; do
 	command -v "$tool" >/dev/null || fail "$tool is missing (run 'make setup')"
 done
-kver=$(kmod/vm/kver) || fail "no usable kernel for the VM (run 'make setup')"
+kver=$(scripts/vm/kver) || fail "no usable kernel for the VM (run 'make setup')"
 if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
 	say "building spool.ko (with /proc/spool-stat) and the jars"
 	make -C kmod KVER="$kver" SPOOL_PROC_STAT=1 >"$out/build-kmod.log" 2>&1 ||
@@ -85,7 +85,7 @@ if [[ ${BENCH_SKIP_VM:-0} != 1 ]]; then
 	# tsc=reliable: the guest's TSC is one host clock under single-threaded
 	# TCG; without it the kernel falls back to HPET, clock_gettime() becomes
 	# a real system call and System.nanoTime() is counted as one.
-	kmod/vm/run --timeout 7200 --out "$out/vm" --append "tsc=reliable clocksource=tsc" "${envs[@]}" \
+	scripts/vm/run --timeout 7200 --out "$out/vm" --append "tsc=reliable clocksource=tsc" "${envs[@]}" \
 		--env "BENCH_JARS=$jars" -- compat-tests/vm/bench.sh "$jars/spool.ko" "$out/vm" 2>&1 |
 		tee "$out/vm/log.txt" | sed -u 's/^/    /'
 	rc=${PIPESTATUS[0]}

@@ -29,4 +29,4 @@ fi
 
 # The VM needs one kernel version with a readable image, modules and headers.
 # kver explains what is missing.
-"$(dirname "$0")/../kmod/vm/kver" >/dev/null
+"$(dirname "$0")/../scripts/vm/kver" >/dev/null

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Guest side of `make compat`; runs inside the VM through kmod/vm/run:
+# Guest side of `make compat`; runs inside the VM through scripts/vm/run:
 #
 #   compat-tests/vm/compat.sh /abs/path/spool.ko [CompatDriver options...]
 #

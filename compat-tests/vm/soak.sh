@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Guest side of `make soak` and `make check-soak`; runs inside the VM through
-# kmod/vm/run:
+# scripts/vm/run:
 #
 #   compat-tests/vm/soak.sh /abs/path/spool.ko
 #
@@ -37,7 +37,7 @@ cyclesbin=$repo/kmod/fuzz/cycles
 check_name=soak
 on_finish=unload_if_loaded
 unload_if_loaded() { if loaded; then rmmod spool 2>/dev/null; fi; }
-. "$here/../../kmod/vm/lib.sh"
+. "$here/../../scripts/vm/lib.sh"
 
 # Waits up to $1 tenths of a second for the gauges to read zero, then for
 # /proc/net/sockstat to be back at its baseline; one line each.

@@ -5,7 +5,7 @@
 # guest, as root:
 #
 #   make -C kmod SPOOL_PROC_STAT=1 && make -C kmod/httpd &&
-#   kmod/vm/run --out build/httpd --timeout 1800 -- \
+#   scripts/vm/run --out build/httpd --timeout 1800 -- \
 #       kmod/vm/bench-c.sh $PWD/kmod/spool.ko
 #
 # (add --env OUT_DIR=$PWD/build/httpd to get the table in bench-c.md, and

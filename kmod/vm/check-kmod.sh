@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Guest side of `make check-kmod`; runs inside the VM through kmod/vm/run:
+# Guest side of `make check-kmod`; runs inside the VM through scripts/vm/run:
 #
 #   kmod/vm/check-kmod.sh /abs/path/spool.ko [SELFTEST-FILTER...]
 #
@@ -15,26 +15,9 @@ shift
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 selftest=${SPOOL_SELFTEST:-$here/../selftests/spool_test}
 dev=/dev/spool
-stat=/proc/spool-stat
-passed=0 failed=0
-
-ok() { passed=$((passed + 1)); echo "ok - kmod: $*"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - kmod: $*"; }
-note() { echo "# $*"; }
-finish() {
-	echo "$passed passed, $failed failed"
-	((failed == 0))
-	exit
-}
-
-loaded() { grep -q '^spool ' /proc/modules; }
-
-# "sockets: used N", "TCP: inuse N", ...: the counts that a leak would raise.
-sockstat() {
-	awk '/^sockets:/ { printf "sockets %s ", $3 }
-	     /^(TCP|TCP6|UDP|UDP6|UDPLITE|RAW|FRAG):/ { printf "%s %s ", $1, $3 }' \
-		/proc/net/sockstat /proc/net/sockstat6 2>/dev/null
-}
+check_name=kmod
+# ok, not_ok, note, finish, loaded, sockstat, gauges, the kernel-log pattern
+. "$here/../../scripts/vm/lib.sh"
 
 # Kernel log lines that mean a bug, since our marker.
 marker="check-kmod: start $$ $RANDOM"
@@ -42,7 +25,7 @@ echo "$marker" >/dev/kmsg
 kernel_problems() {
 	dmesg | awk -v m="$marker" 'index($0, m) { n = NR } { l[NR] = $0 }
 		END { for (i = n + 1; i <= NR; i++) print l[i] }' |
-		grep -E 'BUG|WARNING|Oops|[Ll][Ee][Aa][Kk]|general protection|soft lockup|hung task|Call Trace'
+		grep -E "$pattern"
 }
 
 sock_base=$(sockstat)
@@ -74,19 +57,7 @@ if [[ ! -x $selftest ]]; then
 else
 	log=/tmp/spool_test.log
 	timeout -k 10 "${SELFTEST_TIMEOUT:-1200}" "$selftest" "$@" 2>&1 | tee "$log"
-	rc=${PIPESTATUS[0]}
-	summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
-	if [[ -z $summary ]]; then
-		not_ok "selftests: $selftest ended (exit $rc) without its summary line"
-	else
-		read -r p _ f _ <<<"$summary"
-		passed=$((passed + p)) failed=$((failed + f))
-		if ((rc != 0 && f == 0)); then
-			not_ok "selftests: $selftest exited $rc but reported no failure"
-		elif ((rc == 0 && f != 0)); then
-			not_ok "selftests: $selftest exited 0 but reported $f failed"
-		fi
-	fi
+	add_summary "selftests: $selftest" "$log" "${PIPESTATUS[0]}"
 fi
 
 # --- (c) gauges back to zero, module still loaded ---------------------------
@@ -209,7 +180,7 @@ if [[ -n $problems ]]; then
 	not_ok "dmesg: the kernel logged problems:"
 	# Show the offending lines with a little context.
 	dmesg | awk -v m="$marker" 'index($0, m) { on = 1 } on' |
-		grep -E -B2 -A12 'BUG|WARNING|Oops|[Ll][Ee][Aa][Kk]|general protection|soft lockup|hung task|Call Trace' |
+		grep -E -B2 -A12 "$pattern" |
 		head -n 200 | sed 's/^/#   /'
 else
 	ok "dmesg: no BUG, WARNING, Oops, leak, lockup or Call Trace"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Guest side of `make fuzz` and `make check-fuzz`; runs inside the VM through
-# kmod/vm/run:
+# scripts/vm/run:
 #
 #   kmod/vm/fuzz.sh /abs/path/spool.ko
 #
@@ -21,7 +21,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 fuzzdir=${FUZZ_DIR:-$here/../fuzz}
 seed=${SEED:-1} duration=${DURATION:-120} threads=${THREADS:-4}
 check_name=fuzz
-. "$here/lib.sh"
+. "$here/../../scripts/vm/lib.sh"
 
 # Waits up to $1 tenths of a second for the gauges to read zero.
 gauges_zero() {

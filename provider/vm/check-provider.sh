@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Guest side of `make check-provider`; runs inside the VM through kmod/vm/run:
+# Guest side of `make check-provider`; runs inside the VM through scripts/vm/run:
 #
-#   kmod/vm/check-provider.sh /abs/path/spool.ko OUTDIR
+#   provider/vm/check-provider.sh /abs/path/spool.ko OUTDIR
 #
 # Loads spool.ko (built with SPOOL_PROC_STAT), runs the provider's JUnit
 # suite with the JUnit console launcher on the spool backend

@@ -1,5 +1,5 @@
 # Helpers shared by the guest scripts that check the module (sourced):
-# kmod/vm/fuzz.sh and compat-tests/vm/soak.sh. The sourcing script sets
+# kmod/vm/check-kmod.sh, kmod/vm/fuzz.sh and compat-tests/vm/soak.sh. The sourcing script sets
 # check_name (the prefix of its "ok - NAME: ..." lines) and may set
 # on_finish (a command finish runs first).
 stat=/proc/spool-stat
@@ -37,5 +37,7 @@ add_summary() {	# name log rc
 	passed=$((passed + p)) failed=$((failed + f))
 	if (($3 != 0 && f == 0)); then
 		not_ok "$1 exited $3 but reported no failure"
+	elif (($3 == 0 && f != 0)); then
+		not_ok "$1 exited 0 but reported $f failed"
 	fi
 }

@@ -45,7 +45,7 @@ import org.junit.jupiter.api.TestFactory;
 class InterruptCloseRacesTest {
     static final int ITERATIONS = Races.iterations();
     /**
-     * The JDK's run: as many, except in the VM (kmod/vm/run sets SPOOL_VM),
+     * The JDK's run: as many, except in the VM (scripts/vm/run sets SPOOL_VM),
      * where the JDK's provider does exactly what it does on the host run, and
      * 1,000 of it under emulation would double the class's time: 200 there
      * (-Dspool.racesJdk overrides).
