@@ -31,6 +31,7 @@ import java.util.zip.CRC32;
  * </pre>
  * Prints: "taken N", "closeMs T", "received M eof|reset|error ...",
  * "crc same|different", "echoes K" (pings answered while the peer stalled),
+ * "echoesAfterClose K" (those answered after close() returned),
  * "sndbuf B", and, on SPOOL, "counters {...}".
  */
 public final class StalledPeer {
@@ -86,6 +87,8 @@ public final class StalledPeer {
             reader.start();
 
             AtomicInteger echoes = new AtomicInteger();
+            AtomicInteger echoesAfterClose = new AtomicInteger();
+            java.util.concurrent.atomic.AtomicLong closed = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
             Thread ping = new Thread(() -> {
                 try {
                     pinger.setSoTimeout(10_000);
@@ -98,6 +101,9 @@ public final class StalledPeer {
                             return;
                         }
                         echoes.incrementAndGet();
+                        if (System.nanoTime() > closed.get()) {
+                            echoesAfterClose.incrementAndGet();
+                        }
                         Thread.sleep(100);
                     }
                 } catch (Exception ignore) {
@@ -155,6 +161,7 @@ public final class StalledPeer {
                     }
                     writer.close();
                     closeMs = (System.nanoTime() - t0) / 1_000_000L;
+                    closed.set(System.nanoTime());
                 }
                 sel.selectedKeys().clear();
             }
@@ -165,6 +172,7 @@ public final class StalledPeer {
             System.out.println("received " + received[0] + " " + end[0]);
             System.out.println("crc " + (peerCrc.getValue() == written.getValue() ? "same" : "different"));
             System.out.println("echoes " + echoes.get());
+            System.out.println("echoesAfterClose " + echoesAfterClose.get());
             System.out.println("sndbuf " + sndbuf);
             System.out.println("provider " + p.getClass().getName());
             try {

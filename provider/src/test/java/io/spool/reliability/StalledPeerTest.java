@@ -100,19 +100,22 @@ class StalledPeerTest {
         assertEquals(taken, r.num("received"), r + ": bytes at the peer, of those write() took");
         assertTrue(r.crcSame(), r + ": CRC-32 at the peer");
         assertTrue(r.num("closeMs") >= 0 && r.num("closeMs") < CLOSE_MS, r + ": close() took too long");
-        // a ping every 100 ms while the peer stalls: SPOOL's old close, blocked in a flush, answered
-        // none in 5 s. Under emulation, with six JVMs starting at once, the JDK's provider answered
-        // as few as 5 in 5 s: a few are the proof.
-        assertTrue(r.num("echoes") >= 3, r + ": the loop stopped serving others");
+        // a ping every 100 ms until the peer's stall ends: the loop must answer one after close()
+        // returned. SPOOL's old close, blocked in a flush until the peer read, left none. (How many
+        // depends on the load: under emulation with six JVMs at once the JDK's provider answered 2.)
+        assertTrue(r.num("echoesAfterClose") >= 1, r + ": the loop served no one after close()");
     }
 
     @Test
     void stalledPeerGetsEveryByteAndCloseDoesNotBlock() throws Exception {
         Map<String, CompletableFuture<Run>> runs = new LinkedHashMap<>();
-        for (long stall : new long[] {5_000, 35_000}) {
-            runs.put("jdk " + stall, jdk("jdk, stall " + stall + " ms", stall, "close"));
-            runs.put("spool " + stall, spool("spool, stall " + stall + " ms", stall, "close"));
-        }
+        // the short stall first, on its own: six JVMs starting at once in the guest left the JDK's
+        // loop time for a single echo in 5 s
+        runs.put("jdk 5000", jdk("jdk, stall 5000 ms", 5_000, "close"));
+        runs.put("spool 5000", spool("spool, stall 5000 ms", 5_000, "close"));
+        CompletableFuture.allOf(runs.values().toArray(new CompletableFuture[0])).get(300, TimeUnit.SECONDS);
+        runs.put("jdk 35000", jdk("jdk, stall 35000 ms", 35_000, "close"));
+        runs.put("spool 35000", spool("spool, stall 35000 ms", 35_000, "close"));
         runs.put("jdk linger0", jdk("jdk, SO_LINGER 0", 10_000, "linger0"));
         runs.put("spool linger0", spool("spool, SO_LINGER 0", 10_000, "linger0"));
         for (long stall : new long[] {5_000, 35_000}) {
