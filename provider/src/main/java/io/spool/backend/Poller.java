@@ -37,11 +37,12 @@ public interface Poller extends Closeable {
         }
 
         /**
-         * Write-behind: the bytes a send on the socket registered with
-         * {@code cookie} surely gets taken now (the kernel's send-buffer
-         * room), reported with its event, after the poll's sends.
+         * As {@link #ready(long, int)}, with the bytes a send on that socket
+         * surely gets taken now ({@code sendRoom}: the kernel's send-buffer
+         * room after the poll's sends; 0 when unknown), for write-behind.
          */
-        default void sendRoom(long cookie, int bytes) {
+        default void ready(long cookie, int events, int sendRoom) {
+            ready(cookie, events);
         }
 
         /** Write-behind: the result of the send queued as number {@code index}. */
@@ -78,7 +79,7 @@ public interface Poller extends Closeable {
     int FEAT_ACCEPT = 2;
     /**
      * Feature bit: {@link #addSend} queues sends for the next poll, and
-     * events report each socket's send room ({@link Sink#sendRoom}), so
+     * events report each socket's send room ({@link Sink#ready(long, int, int)}), so
      * that no more is staged than the socket takes.
      */
     int FEAT_SEND = 4;

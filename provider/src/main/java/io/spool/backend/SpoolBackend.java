@@ -331,9 +331,6 @@ public final class SpoolBackend implements Backend {
                 int result = events.getInt(o + Event.RESULT);
                 int offset = events.getInt(o + Event.OFFSET);
                 int room = events.getInt(o + Event.SNDSPACE);
-                if (room > 0) {
-                    sink.sendRoom(cookie, room);
-                }
                 if ((fl & SpoolAbi.SPOOL_EV_ACCEPT) != 0 && result > 0) {
                     for (int k = offset; k < offset + result; k++) {
                         int co = k * Conn.SIZE;
@@ -356,7 +353,7 @@ public final class SpoolBackend implements Backend {
                         sink.received(cookie, null, -result);
                     }
                 }
-                sink.ready(cookie, ev);
+                sink.ready(cookie, ev, room);
             }
             return n;
         }

@@ -360,17 +360,6 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
         sending.get(index).sent(result);
     }
 
-    /** Poller callback: the kernel's send room of a socket, after this cycle's sends. */
-    @Override
-    public void sendRoom(long cookie, int bytes) {
-        assert cycleLock.isHeldByCurrentThread();
-        SpoolSelectionKey ski = fdToKey.get((int) cookie);
-        SocketBatch b = ski == null ? null : ski.spoolChannel().socketBatch();
-        if (b != null) {
-            b.roomReported(bytes);
-        }
-    }
-
     /** Poller callback: read-ahead bytes (or EOF, or an error) for a socket. */
     @Override
     public void received(long cookie, ByteBuffer data, int errno) {
@@ -484,8 +473,19 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
     /** Backend callback: a descriptor is ready. */
     @Override
     public void ready(long cookie, int events) {
+        ready(cookie, events, 0);
+    }
+
+    /** Backend callback: a descriptor is ready, and a socket's send room after this cycle's sends. */
+    @Override
+    public void ready(long cookie, int events, int sendRoom) {
         SpoolSelectionKey ski = fdToKey.get((int) cookie);
         if (ski != null) {
+            SocketBatch b = sendRoom > 0 ? ski.spoolChannel().socketBatch() : null;
+            if (b != null) {
+                assert cycleLock.isHeldByCurrentThread();
+                b.roomReported(sendRoom); // before the ready key's action can write
+            }
             ski.lastReported = selectSeq;
             numKeysUpdated += processReadyEvents(events, ski, action);
         }
