@@ -63,8 +63,7 @@ settled() {	# tenths what
 	fi
 }
 
-marker="soak: start $$ $RANDOM"
-echo "$marker" >/dev/kmsg
+mark_kernel_log
 mkdir -p "$out"
 t=$repo/compat-tests/target p=$repo/provider/target
 if [[ $bytes != 0 ]]; then
@@ -135,15 +134,8 @@ if ((cycles > 0)); then
 fi
 
 # --- kernel log and unload ----------------------------------------------------------
-problems=$(dmesg | awk -v m="$marker" 'index($0, m) { on = 1; next } on' | grep -E "$pattern")
-if [[ -n $problems ]]; then
-	not_ok "dmesg: the kernel logged problems:"
-	dmesg | awk -v m="$marker" 'index($0, m) { on = 1 } on' |
-		grep -E -B2 -A20 "$pattern" | head -n 200 | sed 's/^/#   /'
-else
-	ok "dmesg: no BUG, WARNING, Oops, leak, lockup, hung task or Call Trace"
-fi
-other=$(dmesg | awk -v m="$marker" 'index($0, m) { on = 1; next } on' | grep -v -E "$pattern" |
+check_kernel_log
+other=$(since_mark | grep -v -E "$pattern" |
 	grep -v -E 'spool: (loaded|unloaded)' | head -n 20)
 [[ -n $other ]] && echo "$other" | sed 's/^/# kernel: /'
 if out_rmmod=$(rmmod spool 2>&1) && ! loaded; then

@@ -19,14 +19,7 @@ check_name=kmod
 # ok, not_ok, note, finish, loaded, sockstat, gauges, the kernel-log pattern
 . "$here/../../scripts/vm/lib.sh"
 
-# Kernel log lines that mean a bug, since our marker.
-marker="check-kmod: start $$ $RANDOM"
-echo "$marker" >/dev/kmsg
-kernel_problems() {
-	dmesg | awk -v m="$marker" 'index($0, m) { n = NR } { l[NR] = $0 }
-		END { for (i = n + 1; i <= NR; i++) print l[i] }' |
-		grep -E "$pattern"
-}
+mark_kernel_log
 
 sock_base=$(sockstat)
 note "sockstat baseline: $sock_base"
@@ -175,15 +168,6 @@ if [[ -n ${SPOOL_DEBUG_KO:-} ]]; then
 fi
 
 # --- (d) kernel log ---------------------------------------------------------
-problems=$(kernel_problems)
-if [[ -n $problems ]]; then
-	not_ok "dmesg: the kernel logged problems:"
-	# Show the offending lines with a little context.
-	dmesg | awk -v m="$marker" 'index($0, m) { on = 1 } on' |
-		grep -E -B2 -A12 "$pattern" |
-		head -n 200 | sed 's/^/#   /'
-else
-	ok "dmesg: no BUG, WARNING, Oops, leak, lockup or Call Trace"
-fi
+check_kernel_log
 
 finish

@@ -39,8 +39,7 @@ sockets_settle() {
 	[[ $(sockstat) == "$sock_base" ]]
 }
 
-marker="fuzz: start $$ $RANDOM"
-echo "$marker" >/dev/kmsg
+mark_kernel_log
 sock_base=$(sockstat)
 note "sockstat baseline: $sock_base"
 note "kernel $(uname -r), module $ko, seed $seed, $duration s, $threads threads"
@@ -105,14 +104,7 @@ else
 fi
 
 # --- kernel log and unload --------------------------------------------------------
-problems=$(dmesg | awk -v m="$marker" 'index($0, m) { on = 1; next } on' | grep -E "$pattern")
-if [[ -n $problems ]]; then
-	not_ok "dmesg: the kernel logged problems:"
-	dmesg | awk -v m="$marker" 'index($0, m) { on = 1 } on' |
-		grep -E -B2 -A20 "$pattern" | head -n 200 | sed 's/^/#   /'
-else
-	ok "dmesg: no BUG, WARNING, Oops, leak, lockup, hung task or Call Trace"
-fi
+check_kernel_log
 if out=$(rmmod spool 2>&1) && ! loaded; then
 	ok "unload: rmmod works after the run"
 else

@@ -25,6 +25,26 @@ sockstat() {
 gauges() { awk '$1 == "pools" || $1 == "files"' "$stat" 2>/dev/null; }
 pattern='BUG|WARNING|Oops|[Ll][Ee][Aa][Kk]|general protection|soft lockup|hung task|Call Trace'
 
+# Marks the kernel log; the checks below read only what comes after it.
+mark_kernel_log() {
+	marker="$check_name: start $$ $RANDOM"
+	echo "$marker" >/dev/kmsg
+}
+since_mark() { # the kernel log after the last mark
+	dmesg | awk -v m="$marker" 'index($0, m) { n = NR } { l[NR] = $0 }
+		END { for (i = n + 1; i <= NR; i++) print l[i] }'
+}
+# One check: the kernel logged no sign of a bug since the mark; the
+# offending lines, with a little context, if it did.
+check_kernel_log() {
+	if since_mark | grep -q -E "$pattern"; then
+		not_ok "dmesg: the kernel logged problems:"
+		since_mark | grep -E -B2 -A20 "$pattern" | head -n 200 | sed 's/^/#   /'
+	else
+		ok "dmesg: no BUG, WARNING, Oops, leak, lockup, hung task or Call Trace"
+	fi
+}
+
 # Adds a sub-program's "N passed, N failed" to ours.
 add_summary() {	# name log rc
 	local summary p f
