@@ -10,8 +10,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The provider's layers, from the entry point down: io.spool (the
- * provider), io.spool.channels (the JDK's channel contracts and the
- * batching state), io.spool.backend (epoll, the spool cycle), io.spool.sys
+ * provider), io.spool.channels (the JDK's channel contracts),
+ * io.spool.batching (read-ahead, write-behind, accept-ahead),
+ * io.spool.backend (epoll, the spool cycle), io.spool.sys
  * (bindings, the spool.h mirror, errno, configuration). A class may use
  * the layers below its own, never one above: this fails on the first
  * dependency that runs back up (ArchUnit reads the bytecode, so fully
@@ -27,18 +28,21 @@ class LayersTest {
         layeredArchitecture().consideringOnlyDependenciesInLayers()
                 .layer("provider").definedBy("io.spool")
                 .layer("channels").definedBy("io.spool.channels..")
+                .layer("batching").definedBy("io.spool.batching..")
                 .layer("backend").definedBy("io.spool.backend..")
                 .layer("sys").definedBy("io.spool.sys..")
                 .whereLayer("provider").mayNotBeAccessedByAnyLayer()
                 .whereLayer("channels").mayOnlyBeAccessedByLayers("provider")
-                .whereLayer("backend").mayOnlyBeAccessedByLayers("provider", "channels")
-                .whereLayer("sys").mayOnlyBeAccessedByLayers("provider", "channels", "backend")
+                .whereLayer("batching").mayOnlyBeAccessedByLayers("provider", "channels")
+                .whereLayer("backend").mayOnlyBeAccessedByLayers("provider", "channels", "batching")
+                .whereLayer("sys").mayOnlyBeAccessedByLayers("provider", "channels", "batching", "backend")
                 .check(MAIN);
     }
 
     @Test
     void everyClassIsInALayer() {
-        noClasses().should().resideOutsideOfPackages("io.spool", "io.spool.channels..", "io.spool.backend..",
+        noClasses().should().resideOutsideOfPackages("io.spool", "io.spool.channels..", "io.spool.batching..",
+                "io.spool.backend..",
                 "io.spool.sys..").check(MAIN);
     }
 }

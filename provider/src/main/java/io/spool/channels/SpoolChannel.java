@@ -1,5 +1,8 @@
 package io.spool.channels;
 
+import io.spool.batching.AcceptQueue;
+import io.spool.batching.SocketBatch;
+
 /**
  * What the selector needs from our channels (the JDK's SelChImpl).
  * Interest and ready events are Linux poll bits.

@@ -4,7 +4,6 @@ import io.spool.sys.IO;
 import io.spool.sys.Linux;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.Pipe;
 import java.nio.channels.SelectionKey;
@@ -152,11 +151,11 @@ public final class SpoolPipe extends Pipe {
                         begin();
                     }
                     end.begin(this, blocking);
-                    n = (int) status(IO.read(end.fd, dst));
+                    n = IO.read(end.fd, dst);
                     if (blocking) {
                         while (n == IO.UNAVAILABLE && isOpen()) {
                             Waiter.current().park(end.fd, Linux.POLLIN, -1);
-                            n = (int) status(IO.read(end.fd, dst));
+                            n = IO.read(end.fd, dst);
                         }
                     }
                 } finally {
@@ -184,11 +183,11 @@ public final class SpoolPipe extends Pipe {
                         begin();
                     }
                     end.begin(this, blocking);
-                    n = status(IO.read(end.fd, dsts, offset, length));
+                    n = IO.read(end.fd, dsts, offset, length);
                     if (blocking) {
                         while (n == IO.UNAVAILABLE && isOpen()) {
                             Waiter.current().park(end.fd, Linux.POLLIN, -1);
-                            n = status(IO.read(end.fd, dsts, offset, length));
+                            n = IO.read(end.fd, dsts, offset, length);
                         }
                     }
                 } finally {
@@ -208,12 +207,6 @@ public final class SpoolPipe extends Pipe {
             return read(dsts, 0, dsts.length);
         }
 
-        private static long status(long n) throws IOException {
-            if (n == IO.RESET) {
-                throw new IOException("Connection reset");
-            }
-            return n;
-        }
 
         @Override
         protected void implConfigureBlocking(boolean block) throws IOException {

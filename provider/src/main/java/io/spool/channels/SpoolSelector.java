@@ -1,15 +1,15 @@
 package io.spool.channels;
 
 import io.spool.backend.Poller;
-import io.spool.sys.Config;
+import io.spool.batching.AcceptQueue;
+import io.spool.batching.Batcher;
+import io.spool.batching.SocketBatch;
 import io.spool.sys.Counters;
 import io.spool.sys.IO;
 import io.spool.sys.Linux;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
-import java.util.WeakHashMap;
 import java.io.IOException;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.IllegalSelectorException;
@@ -31,8 +31,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
@@ -45,7 +43,7 @@ import java.util.function.Consumer;
  * <p>On the spool backend a select is one cycle call, which also carries the
  * registration changes, the staged writes (write-behind), accept-ahead and
  * read-ahead; {@link SocketBatch} documents how channels and the selector's
- * {@link #cycleLock} keep the bytes in order. Keys whose channel holds
+ * cycle lock (in its {@link Batcher}) keep the bytes in order. Keys whose channel holds
  * unread read-ahead bytes, EOF or an error (with OP_READ interest) or
  * accepted connections (OP_ACCEPT) are ready from memory, whatever the
  * kernel says, and then the cycle does not sleep.
@@ -74,50 +72,34 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
     private Consumer<SelectionKey> action;
     private int numKeysUpdated;
 
-    // ---- batching (spool backend); see SocketBatch for the ordering protocol
-    /**
-     * Held for the whole of a select. Fair, so that a channel's reader that
-     * waits for it goes before the next select.
-     */
-    final ReentrantLock cycleLock = new ReentrantLock(true);
-    /** The thread of the last select. */
-    volatile Thread selectingThread;
+    // ---- batching (a backend with features); the bytes are the batcher's, the keys are ours
+    /** The cycle lock, the staged channels and the batching switches; see SocketBatch for the protocol. */
+    final Batcher batcher;
     private final int features;
-    final boolean readAhead;
-    final boolean writeBehind;
-    final boolean acceptAhead;
     private long selectSeq;
-    private volatile boolean inCycle;
-    // under cycleLock
-    private final ArrayList<SocketBatch> staged = new ArrayList<>();
-    private final ArrayList<SocketBatch> sending = new ArrayList<>();
+    // under the cycle lock
+    /** Keys ready from memory: read-ahead bytes, EOF or an error, or accepted connections. */
     private final LinkedHashSet<SpoolSelectionKey> memReady = new LinkedHashSet<>();
+    /** Keys whose registration must be brought up to date at the next select. */
     private final LinkedHashSet<SpoolSelectionKey> resync = new LinkedHashSet<>();
+    /** Keys registered with POLLOUT for staged bytes, not for OP_WRITE. */
     private final LinkedHashSet<SpoolSelectionKey> outKeys = new LinkedHashSet<>();
-
-    /** Selectors that may hold staged bytes, flushed by a shutdown hook at exit. */
-    private static final Set<SpoolSelector> WRITE_BEHIND = Collections.synchronizedSet(
-            Collections.newSetFromMap(new WeakHashMap<>()));
-    private static final Object HOOK_LOCK = new Object();
-    private static boolean hookInstalled;
 
     public SpoolSelector(SelectorProvider provider, Poller poller) {
         super(provider);
         this.poller = poller;
-        int f = poller.features();
-        this.features = f;
-        this.readAhead = (f & Poller.FEAT_RECV) != 0 && Config.get().readAhead;
-        this.writeBehind = (f & Poller.FEAT_SEND) != 0 && Config.get().writeBehind;
-        this.acceptAhead = (f & Poller.FEAT_ACCEPT) != 0 && Config.get().acceptAhead;
-        if (writeBehind) {
-            synchronized (HOOK_LOCK) {
-                if (!hookInstalled) {
-                    Runtime.getRuntime().addShutdownHook(new Thread(SpoolSelector::flushAllAtExit, "spool-exit-flush"));
-                    hookInstalled = true;
-                }
+        this.features = poller.features();
+        this.batcher = new Batcher(poller, new Batcher.Host() {
+            @Override
+            public void wakeup() {
+                SpoolSelector.this.wakeup();
             }
-            WRITE_BEHIND.add(this);
-        }
+
+            @Override
+            public void stopReceiving(SocketBatch b) {
+                SpoolSelector.this.stopReceiving(b);
+            }
+        });
     }
 
     private void ensureOpen() {
@@ -147,13 +129,13 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
                 throw new IllegalStateException("select in progress");
             }
             inSelect = true;
-            cycleLock.lock();
+            batcher.lockForSelect();
             try {
                 synchronized (publicSelectedKeys) {
                     return doSelect(action, timeout);
                 }
             } finally {
-                cycleLock.unlock();
+                batcher.unlock();
                 inSelect = false;
             }
         }
@@ -200,7 +182,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
 
     private int doSelect(Consumer<SelectionKey> action, long timeout) throws IOException {
         Counters.SELECTS.increment();
-        selectingThread = Thread.currentThread();
+        batcher.beginSelect();
         selectSeq++;
         int to = (int) Math.min(timeout, Integer.MAX_VALUE);
         processUpdateQueue();
@@ -210,7 +192,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
             if (memReadyPending()) {
                 to = 0; // ready from memory: do not sleep in the kernel
             }
-            queueSends();
+            batcher.queueSends();
         }
         boolean blocking = (to != 0);
         this.action = action;
@@ -231,12 +213,11 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
                         sleeping = true; // from here, wakeup() must reach the kernel
                     }
                 }
-                inCycle = true;
+                batcher.inCycle(true);
                 try {
                     n = poller.poll(to, this);
                 } finally {
-                    inCycle = false;
-                    sending.clear();
+                    batcher.inCycle(false);
                     synchronized (interruptLock) {
                         sleeping = false;
                         if (consumed || poller.woken()) {
@@ -274,24 +255,16 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
         return numKeysUpdated;
     }
 
-    // ---- batching: what a select does around the cycle (selector thread, cycleLock held)
+    // ---- batching: what a select does around the cycle (selector thread, cycle lock held)
 
     /** Re-registers keys whose batching state changed since the last select. */
     private void resyncBatched() throws IOException {
-        if (!staged.isEmpty()) {
-            for (int i = staged.size() - 1; i >= 0; i--) {
-                SocketBatch b = staged.get(i);
-                if (b.stagedOn != this) {
-                    staged.remove(i);
-                    b.listed = false;
-                } else if (b.needsOut()) {
-                    SpoolSelectionKey k = fdToKey.get(b.ch.fd());
-                    if (k != null && k.spoolChannel() == b.ch) {
-                        resync.add(k);
-                    }
-                }
+        batcher.forEachWaitingForRoom(b -> {
+            SpoolSelectionKey k = keyOf(b);
+            if (k != null) {
+                resync.add(k);
             }
-        }
+        });
         resync.addAll(outKeys);
         resync.addAll(memReady);
         if (resync.isEmpty()) {
@@ -342,28 +315,22 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
         }
     }
 
-    private void queueSends() {
-        for (SocketBatch b : staged) {
-            // at most one send per channel and cycle, even if it is listed twice
-            if (b.stagedOn == this && !(b.queuedBy == this && b.queuedIn == selectSeq) && b.addSend(poller)) {
-                b.queuedBy = this;
-                b.queuedIn = selectSeq;
-                sending.add(b);
-            }
-        }
+    /** This selector's key for a socket's batching state, if it has one. */
+    private SpoolSelectionKey keyOf(SocketBatch b) {
+        SpoolSelectionKey k = fdToKey.get(b.socket().fd());
+        return k != null && k.spoolChannel().socketBatch() == b ? k : null;
     }
 
     /** Poller callback: the result of a queued send. */
     @Override
     public void sent(int index, int result) {
-        assert cycleLock.isHeldByCurrentThread();
-        sending.get(index).sent(result);
+        batcher.sent(index, result);
     }
 
     /** Poller callback: read-ahead bytes (or EOF, or an error) for a socket. */
     @Override
     public void received(long cookie, ByteBuffer data, int errno) {
-        assert cycleLock.isHeldByCurrentThread();
+        assert batcher.isHeldByCurrentThread();
         SpoolSelectionKey ski = fdToKey.get((int) cookie);
         SocketBatch b = ski == null ? null : ski.spoolChannel().socketBatch();
         if (b != null) {
@@ -375,7 +342,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
     /** Poller callback: a connection accepted ahead on a listener. */
     @Override
     public void accepted(long cookie, int fd, InetSocketAddress peer) {
-        assert cycleLock.isHeldByCurrentThread();
+        assert batcher.isHeldByCurrentThread();
         SpoolSelectionKey ski = fdToKey.get((int) cookie);
         AcceptQueue q = ski == null ? null : ski.spoolChannel().acceptQueue();
         if (q != null) {
@@ -386,40 +353,11 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
         }
     }
 
-    /** A channel staged bytes for the next cycle (cycleLock held). */
-    void staged(SocketBatch b) {
-        assert cycleLock.isHeldByCurrentThread();
-        if (!b.listed) {
-            b.listed = true;
-            staged.add(b);
-        }
-    }
-
-    /**
-     * Takes the cycle lock for a channel's I/O outside a select; if a select
-     * holds it, wakes the select so it returns promptly. Reentrant.
-     */
-    void lockCycle() {
-        if (cycleLock.tryLock()) {
-            return;
-        }
-        wakeup();
-        cycleLock.lock();
-    }
-
-    void unlockCycle() {
-        cycleLock.unlock();
-    }
-
-    /** A worker thread reads this channel: no read-ahead for it, for good (cycleLock held). */
-    void disarmForWorker(SocketBatch b) {
-        assert cycleLock.isHeldByCurrentThread();
-        b.noReadAhead = true;
-        if (b.recvOwner != this) {
-            return;
-        }
-        SpoolSelectionKey k = fdToKey.get(b.ch.fd());
-        if (k != null && k.spoolChannel() == b.ch && (k.registeredFlags & Poller.F_RECV) != 0) {
+    /** Batcher callback: a worker reads this socket; its registration loses F_RECV now (cycle lock held). */
+    private void stopReceiving(SocketBatch b) {
+        assert batcher.isHeldByCurrentThread();
+        SpoolSelectionKey k = keyOf(b);
+        if (k != null && (k.registeredFlags & Poller.F_RECV) != 0) {
             int flags = k.registeredFlags & ~Poller.F_RECV;
             try {
                 poller.modifyNow(k.fd(), k.registeredEvents, flags, k.fd());
@@ -427,46 +365,6 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
                 // as epoll_ctl failures: the next select resyncs
             }
             k.registeredFlags = flags;
-        }
-        b.disarm(this);
-        Counters.WORKER_DISARMS.increment();
-    }
-
-    private static void flushAllAtExit() {
-        SpoolSelector[] all;
-        synchronized (WRITE_BEHIND) {
-            all = WRITE_BEHIND.toArray(new SpoolSelector[0]);
-        }
-        for (SpoolSelector s : all) {
-            s.flushAtExit();
-        }
-    }
-
-    private void flushAtExit() {
-        boolean locked = false;
-        try {
-            if (!cycleLock.tryLock()) {
-                wakeup();
-                locked = cycleLock.tryLock(2, TimeUnit.SECONDS);
-            } else {
-                locked = true;
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (!locked && inCycle) {
-            return; // a cycle still runs: it sends them
-        }
-        try {
-            for (SocketBatch b : staged.toArray(new SocketBatch[0])) {
-                if (b.stagedOn == this) {
-                    b.flushAtExit();
-                }
-            }
-        } finally {
-            if (locked) {
-                cycleLock.unlock();
-            }
         }
     }
 
@@ -483,7 +381,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
         if (ski != null) {
             SocketBatch b = sendRoom > 0 ? ski.spoolChannel().socketBatch() : null;
             if (b != null) {
-                assert cycleLock.isHeldByCurrentThread();
+                assert batcher.isHeldByCurrentThread();
                 b.roomReported(sendRoom); // before the ready key's action can write
             }
             ski.lastReported = selectSeq;
@@ -534,7 +432,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
      * accept-ahead flag.
      */
     private void sync(SpoolSelectionKey ski) throws IOException {
-        assert cycleLock.isHeldByCurrentThread();
+        assert batcher.isHeldByCurrentThread();
         int fd = ski.fd();
         int newEvents = ski.translateInterestOps();
         int newFlags = 0;
@@ -549,18 +447,13 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
                 } else {
                     outKeys.remove(ski);
                 }
-                if (readAhead && (ops & SelectionKey.OP_READ) != 0 && b.home == this && !b.noReadAhead
-                        && b.ch.isConnected() && b.unread() < SocketBatch.PAUSE_BYTES) {
-                    if (b.arm(this)) {
-                        newFlags = Poller.F_RECV;
-                    } else if (b.recvOwner == null) {
-                        resync.add(ski); // a lock-free reader was inside: try next time
-                    }
+                int recv = b.syncRecv(batcher, (ops & SelectionKey.OP_READ) != 0);
+                if (recv == SocketBatch.RECV_ON) {
+                    newFlags = Poller.F_RECV;
+                } else if (recv == SocketBatch.RECV_RETRY) {
+                    resync.add(ski); // a lock-free reader was inside: try next time
                 }
-                if (newFlags == 0) {
-                    b.disarm(this);
-                }
-            } else if (acceptAhead && ch.acceptQueue() != null && (ops & SelectionKey.OP_ACCEPT) != 0) {
+            } else if (batcher.acceptAhead && ch.acceptQueue() != null && (ops & SelectionKey.OP_ACCEPT) != 0) {
                 newFlags = Poller.F_ACCEPT;
             }
         }
@@ -608,7 +501,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
     }
 
     private void implDereg(SpoolSelectionKey ski, boolean mayBatch) throws IOException {
-        assert cycleLock.isHeldByCurrentThread();
+        assert batcher.isHeldByCurrentThread();
         int fd = ski.fd();
         if (fdToKey.remove(fd) != null) {
             if (ski.registeredEvents != 0) {
@@ -623,8 +516,8 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
         }
         SocketBatch b = ski.spoolChannel().socketBatch();
         if (b != null) {
-            b.disarm(this);
-            b.deregistered(this);
+            b.disarm(batcher);
+            b.deregistered(batcher);
         }
         memReady.remove(ski);
         outKeys.remove(ski);
@@ -652,7 +545,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
         }
         SocketBatch sb = ((SpoolChannel) ch).socketBatch();
         if (sb != null) {
-            sb.registered(this, k);
+            sb.registered(batcher);
         }
         ensureOpen();
         keys.add(k);
@@ -694,18 +587,10 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
             synchronized (interruptLock) {
                 interruptTriggered = true; // no wakeups after this
             }
-            cycleLock.lock();
+            batcher.lockForSelect();
             try {
                 poller.close();
-                for (SocketBatch b : staged.toArray(new SocketBatch[0])) {
-                    if (b.stagedOn == this) {
-                        b.detachStaged(); // the pool is gone: staged bytes go out directly, or drain
-                    }
-                }
-                for (SocketBatch b : staged) {
-                    b.listed = false;
-                }
-                staged.clear();
+                batcher.close(); // the pool is gone: staged bytes go out directly, or drain
                 memReady.clear();
                 outKeys.clear();
                 resync.clear();
@@ -713,14 +598,13 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
                     SpoolSelectionKey ski = (SpoolSelectionKey) k;
                     SocketBatch b = ski.spoolChannel().socketBatch();
                     if (b != null) {
-                        b.disarm(this);
-                        b.deregistered(this);
+                        b.disarm(batcher);
+                        b.deregistered(batcher);
                     }
                 }
             } finally {
-                cycleLock.unlock();
+                batcher.unlock();
             }
-            WRITE_BEHIND.remove(this);
             synchronized (publicSelectedKeys) {
                 Iterator<SelectionKey> i = keys.iterator();
                 while (i.hasNext()) {

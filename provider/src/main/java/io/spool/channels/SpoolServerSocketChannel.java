@@ -1,5 +1,6 @@
 package io.spool.channels;
 
+import io.spool.batching.AcceptQueue;
 import io.spool.sys.IO;
 import io.spool.sys.Linux;
 import io.spool.sys.SockAddr;

@@ -1,5 +1,10 @@
 package io.spool.channels;
 
+import io.spool.batching.BatchedSocket;
+import io.spool.batching.Batcher;
+import io.spool.batching.Drainer;
+import io.spool.batching.SocketBatch;
+import io.spool.sys.ConnectionResetException;
 import io.spool.sys.IO;
 import io.spool.sys.Linux;
 import io.spool.sys.Sockets;
@@ -45,7 +50,37 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
     final ReentrantLock readLock = new ReentrantLock();
     final ReentrantLock writeLock = new ReentrantLock();
     /** Read-ahead and write-behind state (spool backend); its comment gives the lock protocol. */
-    final SocketBatch batch = new SocketBatch(this);
+    final SocketBatch batch = new SocketBatch(new BatchedSocket() {
+        @Override
+        public int fd() {
+            return fd;
+        }
+
+        @Override
+        public ReentrantLock readLock() {
+            return readLock;
+        }
+
+        @Override
+        public ReentrantLock writeLock() {
+            return writeLock;
+        }
+
+        @Override
+        public boolean isOpen() {
+            return SpoolSocketChannel.this.isOpen();
+        }
+
+        @Override
+        public boolean isConnected() {
+            return SpoolSocketChannel.this.isConnected();
+        }
+
+        @Override
+        public boolean isOutputOpen() {
+            return SpoolSocketChannel.this.isOutputOpen();
+        }
+    });
 
     @Override
     public SocketBatch socketBatch() {
@@ -224,14 +259,11 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
         return new SocketException("Connection reset");
     }
 
-    /** IO status to the JDK's normalized result; RESET becomes the JDK's exception. */
-    private int readStatus(long n) throws SocketException {
-        if (n == IO.RESET) {
-            connectionReset = true;
-            batch.broken = true; // no more write-behind: a later write fails as the JDK's
-            throw connectionReset();
-        }
-        return (int) n;
+    /** A read found the connection reset: remembered, and thrown as the JDK's (readLock held). */
+    private SocketException resetSeen() {
+        connectionReset = true;
+        batch.markBroken(); // no more write-behind: a later write fails as the JDK's
+        return connectionReset();
     }
 
     private static int normalize(long n) {
@@ -250,7 +282,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
         if (buf.isReadOnly()) {
             throw new IllegalArgumentException("Read-only buffer");
         }
-        SpoolSelector cyc = batch.enterRead();
+        Batcher cyc = batch.enterRead();
         try {
             return read0(buf);
         } finally {
@@ -272,13 +304,15 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                 if (isInputClosed) {
                     return IO.EOF;
                 }
-                n = readStatus(batch.read(buf));
+                n = batch.read(buf);
                 if (blocking) {
                     while (n == IO.UNAVAILABLE && isOpen() && !isInputClosed) {
                         park(Linux.POLLIN, 0);
-                        n = readStatus(IO.read(fd, buf));
+                        n = IO.read(fd, buf);
                     }
                 }
+            } catch (ConnectionResetException e) {
+                throw resetSeen();
             } finally {
                 endRead(blocking, n > 0);
                 if (n <= 0 && isInputClosed) {
@@ -299,7 +333,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                 throw new IllegalArgumentException("Read-only buffer");
             }
         }
-        SpoolSelector cyc = batch.enterRead();
+        Batcher cyc = batch.enterRead();
         try {
             return read0(dsts, offset, length);
         } finally {
@@ -321,13 +355,15 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                 if (isInputClosed) {
                     return IO.EOF;
                 }
-                n = readStatus(batch.read(dsts, offset, length));
+                n = batch.read(dsts, offset, length);
                 if (blocking) {
                     while (n == IO.UNAVAILABLE && isOpen() && !isInputClosed) {
                         park(Linux.POLLIN, 0);
-                        n = readStatus(IO.read(fd, dsts, offset, length));
+                        n = IO.read(fd, dsts, offset, length);
                     }
                 }
+            } catch (ConnectionResetException e) {
+                throw resetSeen();
             } finally {
                 endRead(blocking, n > 0);
                 if (n <= 0 && isInputClosed) {
@@ -343,7 +379,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
     @Override
     public int write(ByteBuffer buf) throws IOException {
         Objects.requireNonNull(buf);
-        SpoolSelector cyc = batch.enterWrite();
+        Batcher cyc = batch.enterWrite();
         try {
             return write0(buf, cyc);
         } finally {
@@ -351,7 +387,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
         }
     }
 
-    private int write0(ByteBuffer buf, SpoolSelector cyc) throws IOException {
+    private int write0(ByteBuffer buf, Batcher cyc) throws IOException {
         writeLock.lock();
         try {
             ensureOpenAndConnected();
@@ -359,7 +395,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
             int n = 0;
             try {
                 beginWrite(blocking);
-                if (batch.drainPending(blocking, this)) {
+                if (batch.drainPending(blocking)) {
                     return 0; // earlier bytes still drain: they go first
                 }
                 if (!blocking) {
@@ -396,7 +432,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
     @Override
     public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, srcs.length);
-        SpoolSelector cyc = batch.enterWrite();
+        Batcher cyc = batch.enterWrite();
         try {
             return write0(srcs, offset, length, cyc);
         } finally {
@@ -404,7 +440,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
         }
     }
 
-    private long write0(ByteBuffer[] srcs, int offset, int length, SpoolSelector cyc) throws IOException {
+    private long write0(ByteBuffer[] srcs, int offset, int length, Batcher cyc) throws IOException {
         writeLock.lock();
         try {
             ensureOpenAndConnected();
@@ -412,7 +448,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
             long n = 0;
             try {
                 beginWrite(blocking);
-                if (batch.drainPending(blocking, this)) {
+                if (batch.drainPending(blocking)) {
                     return 0; // earlier bytes still drain: they go first
                 }
                 if (!blocking) {
@@ -464,7 +500,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
             int n = 0;
             try {
                 beginWrite(blocking);
-                if (batch.drainPending(true, this)) {
+                if (batch.drainPending(true)) {
                     return 0; // closed while earlier bytes drained
                 }
                 n = Sockets.sendOOB(fd, b);
@@ -920,7 +956,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                 }
                 ByteBuffer dst = ByteBuffer.wrap(b, off, len);
                 long start = System.nanoTime();
-                n = readStatus(batch.read(dst));
+                n = batch.read(dst);
                 while (n == IO.UNAVAILABLE && isOpen() && !isInputClosed) {
                     long left = 0;
                     if (nanos > 0) {
@@ -930,8 +966,10 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                         }
                     }
                     park(Linux.POLLIN, nanos > 0 ? Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)) : 0);
-                    n = readStatus(IO.read(fd, dst));
+                    n = IO.read(fd, dst);
                 }
+            } catch (ConnectionResetException e) {
+                throw resetSeen();
             } finally {
                 endRead(true, n > 0);
                 if (n <= 0 && isInputClosed) {

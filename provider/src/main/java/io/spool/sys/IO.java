@@ -8,15 +8,14 @@ import java.nio.ByteBuffer;
 /**
  * File-descriptor I/O: read, write, scatter/gather, poll, pipes, eventfds.
  * Expected conditions come back as status codes, as the JDK's IOStatus:
- * a count ({@code >= 0}), {@link #EOF}, {@link #UNAVAILABLE} or
- * {@link #RESET}; real errors throw through {@link NativeErrors}.
+ * a count ({@code >= 0}), {@link #EOF} or {@link #UNAVAILABLE}; errors
+ * throw through {@link NativeErrors}, a read's reset as
+ * {@link ConnectionResetException}.
  * EINTR is retried everywhere.
  */
 public final class IO {
     public static final int EOF = -1;
     public static final int UNAVAILABLE = -2;
-    /** Read only: ECONNRESET or EPIPE, which the JDK reports as "Connection reset". */
-    public static final int RESET = -3;
 
     /** Linux IOV_MAX. */
     public static final int IOV_MAX = 1024;
@@ -34,7 +33,7 @@ public final class IO {
 
     // ---- raw calls on addresses
 
-    /** read(2) into native memory: a count, EOF, UNAVAILABLE or RESET. */
+    /** read(2) into native memory: a count, EOF or UNAVAILABLE; a reset throws ConnectionResetException. */
     public static long read(int fd, long address, long len) throws IOException {
         for (;;) {
             Counters.call();
@@ -59,7 +58,7 @@ public final class IO {
             return UNAVAILABLE;
         }
         if (NativeErrors.isConnectionReset(e)) {
-            return RESET;
+            throw new ConnectionResetException();
         }
         throw NativeErrors.io(e);
     }

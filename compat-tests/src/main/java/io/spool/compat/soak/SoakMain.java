@@ -311,14 +311,14 @@ public final class SoakMain {
         }
 
         /**
-         * The provider's write-behind pool (io.spool.channels.StagePool):
+         * The provider's write-behind pool (io.spool.batching.StagePool):
          * direct buffers it keeps for reuse, up to spool.stagePoolBytes
          * (32 MiB by default). Not a leak; read reflectively (the class path
          * is one unnamed module) and left out of the direct-memory bound.
          */
         private static void readStagePool(Sample s) {
             try {
-                Class<?> c = Class.forName("io.spool.channels.StagePool");
+                Class<?> c = Class.forName("io.spool.batching.StagePool");
                 Field pooled = c.getDeclaredField("POOLED");
                 pooled.setAccessible(true);
                 Field free = c.getDeclaredField("FREE");

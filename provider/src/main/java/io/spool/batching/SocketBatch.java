@@ -1,6 +1,8 @@
-package io.spool.channels;
+package io.spool.batching;
 
+import io.spool.backend.Poller;
 import io.spool.sys.Config;
+import io.spool.sys.ConnectionResetException;
 import io.spool.sys.Counters;
 import io.spool.sys.Errno;
 import io.spool.sys.IO;
@@ -67,7 +69,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * shrank the buffer under memory pressure) goes to the {@link Drainer},
  * never dropped and never waited for on the caller's thread.
  */
-final class SocketBatch {
+public final class SocketBatch {
     /** Per-channel staging capacity (spool.stageMax). */
     static final int STAGE_MAX = Config.get().stageMax;
     /** Read-ahead pauses (the fd is disarmed) while this many bytes wait unread. */
@@ -75,39 +77,40 @@ final class SocketBatch {
     /** At JVM exit, how long staged and draining bytes may wait for their sockets. */
     static final int FLUSH_TIMEOUT_MS = Config.get().flushTimeoutMs;
     /** "no buffered read result: read(2)" */
-    static final int NONE = Integer.MIN_VALUE;
+    public static final int NONE = Integer.MIN_VALUE;
 
-    final SpoolSocketChannel ch;
+    final BatchedSocket ch;
 
-    SocketBatch(SpoolSocketChannel ch) {
+    public SocketBatch(BatchedSocket ch) {
         this.ch = ch;
+    }
+
+    /** The socket this state belongs to. */
+    public BatchedSocket socket() {
+        return ch;
     }
 
     // ---- registration (selector threads, under their cycleLock)
 
     /** The one selector this channel is registered with, or null. */
-    volatile SpoolSelector home;
-    SpoolSelectionKey homeKey;
+    volatile Batcher home;
     /** Read-ahead never again: a worker thread read, or several selectors. */
     volatile boolean noReadAhead;
     private int selectors;
 
-    synchronized void registered(SpoolSelector sel, SpoolSelectionKey key) {
+    public synchronized void registered(Batcher sel) {
         if (++selectors == 1) {
             home = sel;
-            homeKey = key;
         } else {
             home = null;
-            homeKey = null;
             noReadAhead = true;
         }
     }
 
-    synchronized void deregistered(SpoolSelector sel) {
+    public synchronized void deregistered(Batcher sel) {
         selectors--;
         if (home == sel) {
             home = null;
-            homeKey = null;
         }
     }
 
@@ -117,7 +120,7 @@ final class SocketBatch {
     private static final int READER = 2;
     /** ARMED | (lock-free readers * READER); see the class comment. */
     final AtomicInteger state = new AtomicInteger();
-    volatile SpoolSelector recvOwner;
+    volatile Batcher recvOwner;
 
     // guarded by ch.readLock (appended to under the owner's cycleLock as well)
     private byte[] rbuf;
@@ -128,13 +131,13 @@ final class SocketBatch {
     /** Unread bytes plus 1 for a pending EOF or error; read without a lock by the selector. */
     private volatile int pending;
 
-    boolean isArmedBy(SpoolSelector sel) {
+    boolean isArmedBy(Batcher sel) {
         return recvOwner == sel && (state.get() & ARMED) != 0;
     }
 
     /** Selector, under its cycleLock: arms when no lock-free reader is inside. */
-    boolean arm(SpoolSelector sel) {
-        assert sel.cycleLock.isHeldByCurrentThread();
+    boolean arm(Batcher sel) {
+        assert sel.isHeldByCurrentThread();
         if (isArmedBy(sel)) {
             return true;
         }
@@ -150,60 +153,89 @@ final class SocketBatch {
     }
 
     /** Selector, under its cycleLock: the registration without F_RECV is queued or applied. */
-    void disarm(SpoolSelector sel) {
-        assert sel.cycleLock.isHeldByCurrentThread();
+    public void disarm(Batcher sel) {
+        assert sel.isHeldByCurrentThread();
         if (recvOwner == sel) {
             state.getAndUpdate(s -> s & ~ARMED);
             recvOwner = null;
         }
     }
 
-    boolean hasPending() {
+    /** {@link #syncRecv}: register without read-ahead. */
+    public static final int RECV_OFF = 0;
+    /** {@link #syncRecv}: register with read-ahead ({@code Poller.F_RECV}). */
+    public static final int RECV_ON = 1;
+    /** {@link #syncRecv}: without, and ask again at the next select (a lock-free reader was inside). */
+    public static final int RECV_RETRY = 2;
+
+    /**
+     * Registration sync (selector, under its cycle lock): whether the
+     * socket's registration carries read-ahead now. It does while the home
+     * selector reads it ({@code readInterest}), no worker reads it, it is
+     * connected and fewer than spool.readAheadPause bytes wait unread; this
+     * arms or disarms to match.
+     */
+    public int syncRecv(Batcher sel, boolean readInterest) {
+        assert sel.isHeldByCurrentThread();
+        if (sel.readAhead && readInterest && home == sel && !noReadAhead && ch.isConnected()
+                && unread() < PAUSE_BYTES) {
+            if (arm(sel)) {
+                return RECV_ON;
+            }
+            if (recvOwner == null) {
+                return RECV_RETRY;
+            }
+        }
+        disarm(sel);
+        return RECV_OFF;
+    }
+
+    public boolean hasPending() {
         return pending > 0;
     }
 
-    int unread() {
+    public int unread() {
         return pending;
     }
 
     /**
      * Before a read: returns the selector whose cycleLock is now held, or
-     * null when the read runs lock-free (then {@link #exitRead(SpoolSelector)}
+     * null when the read runs lock-free (then {@link #exitRead(Batcher)}
      * gives the reader count back).
      */
-    SpoolSelector enterRead() throws IOException {
+    public Batcher enterRead() throws IOException {
         for (;;) {
             int s = state.get();
             if ((s & ARMED) == 0) {
-                SpoolSelector st = stagedOn;
-                if (st != null && Thread.currentThread() != st.selectingThread) {
+                Batcher st = stagedOn;
+                if (st != null && !st.onSelectingThread()) {
                     // staged bytes must go out before another thread's read
                     st.lockCycle();
                     if (stagedOn == st) {
                         flushQuietly();
                     }
-                    st.unlockCycle();
+                    st.unlock();
                 }
                 if (state.compareAndSet(s, s + READER)) {
-                    SpoolSelector h = home;
-                    if (h != null && Thread.currentThread() != h.selectingThread && !noReadAhead) {
+                    Batcher h = home;
+                    if (h != null && !h.onSelectingThread() && !noReadAhead) {
                         noReadAhead = true; // a worker reads this channel: never arm it
                     }
                     return null;
                 }
                 continue;
             }
-            SpoolSelector owner = recvOwner;
+            Batcher owner = recvOwner;
             if (owner == null) {
                 Thread.onSpinWait();
                 continue;
             }
             owner.lockCycle();
             if (recvOwner != owner || (state.get() & ARMED) == 0) {
-                owner.unlockCycle();
+                owner.unlock();
                 continue;
             }
-            if (Thread.currentThread() != owner.selectingThread) {
+            if (!owner.onSelectingThread()) {
                 // a worker: no read-ahead for this channel any more
                 owner.disarmForWorker(this);
                 if (stagedOn == owner) {
@@ -214,17 +246,17 @@ final class SocketBatch {
         }
     }
 
-    void exitRead(SpoolSelector held) {
+    public void exitRead(Batcher held) {
         if (held != null) {
-            held.unlockCycle();
+            held.unlock();
         } else {
             state.addAndGet(-READER);
         }
     }
 
     /** Distribution (selector thread, cycleLock held): bytes received for this channel. */
-    void received(ByteBuffer data, int errno) {
-        ch.readLock.lock();
+    public void received(ByteBuffer data, int errno) {
+        ch.readLock().lock();
         try {
             if (data == null) {
                 if (errno == 0) {
@@ -252,12 +284,12 @@ final class SocketBatch {
             }
             updatePending();
         } finally {
-            ch.readLock.unlock();
+            ch.readLock().unlock();
         }
     }
 
     /** Unread read-ahead bytes (for available()). */
-    int bufferedBytes() {
+    public int bufferedBytes() {
         return bufferedCount;
     }
 
@@ -276,9 +308,10 @@ final class SocketBatch {
 
     /**
      * A read under readLock: buffered bytes first, then EOF or the error,
-     * else read(2). Returns a count, IO.EOF, IO.UNAVAILABLE or IO.RESET.
+     * else read(2). Returns a count, IO.EOF or IO.UNAVAILABLE; a reset
+     * throws {@link ConnectionResetException}.
      */
-    int read(ByteBuffer dst) throws IOException {
+    public int read(ByteBuffer dst) throws IOException {
         if (pending > 0) {
             int r = takeBuffered(dst);
             if (r != NONE) {
@@ -288,7 +321,7 @@ final class SocketBatch {
         return IO.read(ch.fd(), dst);
     }
 
-    long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+    public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
         if (pending > 0) {
             long total = 0;
             for (int i = offset; i < offset + length && rlim > rpos; i++) {
@@ -356,7 +389,7 @@ final class SocketBatch {
                 }
             }
             if (NativeErrors.isConnectionReset(e)) {
-                return IO.RESET;
+                throw new ConnectionResetException();
             }
             throw NativeErrors.io(e);
         }
@@ -372,7 +405,7 @@ final class SocketBatch {
     // ---- write-behind
 
     /** The selector whose next cycle sends {@link #stage}; null when nothing is staged. */
-    volatile SpoolSelector stagedOn;
+    volatile Batcher stagedOn;
     // guarded by stagedOn's cycleLock and ch.writeLock
     private ByteBuffer stage;
     private int sendPos;
@@ -388,44 +421,48 @@ final class SocketBatch {
      */
     volatile boolean broken;
 
-    boolean needsOut() {
+    /** The channel saw a reset: no more write-behind, writes fail as the JDK's. */
+    public void markBroken() {
+        broken = true;
+    }
+
+    public boolean needsOut() {
         return stagedOn != null && stageLen > sendPos && sendBlocked;
     }
 
     private boolean sendBlocked;
     /** In the selector's list of staged channels (its cycleLock). */
     boolean listed;
-    SpoolSelector queuedBy;
+    Batcher queuedBy;
     long queuedIn;
 
     /**
      * Before a write, without locks: the selector whose cycleLock is now held
      * (staged bytes exist, or this thread may stage), or null.
      */
-    SpoolSelector enterWrite() {
+    public Batcher enterWrite() {
         for (;;) {
-            SpoolSelector st = stagedOn;
+            Batcher st = stagedOn;
             if (st != null) {
                 st.lockCycle();
                 if (stagedOn != st) {
-                    st.unlockCycle();
+                    st.unlock();
                     continue;
                 }
                 return st;
             }
-            SpoolSelector h = home;
+            Batcher h = home;
             // tryLock is reentrant: inside a select(Consumer) action it counts one more hold
-            if (h != null && h.writeBehind && Thread.currentThread() == h.selectingThread
-                    && h.cycleLock.tryLock()) {
+            if (h != null && h.writeBehind && h.onSelectingThread() && h.tryLockCycle()) {
                 return h;
             }
             return null;
         }
     }
 
-    void exitWrite(SpoolSelector held) {
+    public void exitWrite(Batcher held) {
         if (held != null) {
-            held.cycleLock.unlock();
+            held.unlock();
         }
     }
 
@@ -444,8 +481,8 @@ final class SocketBatch {
     private volatile boolean otherWriter;
 
     /** Distribution (selecting thread, cycleLock): the kernel's room for this socket, after the cycle's sends. */
-    void roomReported(int room) {
-        assert home == null || home.cycleLock.isHeldByCurrentThread();
+    public void roomReported(int room) {
+        assert home == null || home.isHeldByCurrentThread();
         if (otherWriter) {
             return;
         }
@@ -457,9 +494,9 @@ final class SocketBatch {
     }
 
     /** A write went straight to the socket (any thread, writeLock held). */
-    void wroteDirectly(long n) {
-        SpoolSelector h = home;
-        if (h == null || Thread.currentThread() != h.selectingThread) {
+    public void wroteDirectly(long n) {
+        Batcher h = home;
+        if (h == null || !h.onSelectingThread()) {
             otherWriter = true;
             credit = 0;
         } else if (n > 0) {
@@ -468,7 +505,7 @@ final class SocketBatch {
     }
 
     /** SO_SNDBUF changed: the room reported before may be gone. */
-    void sendBufferChanged() {
+    public void sendBufferChanged() {
         credit = 0;
     }
 
@@ -483,8 +520,8 @@ final class SocketBatch {
      * other write goes straight out after what is staged, and returns what
      * the socket took, as the JDK's does.
      */
-    int write(ByteBuffer src, SpoolSelector held) throws IOException {
-        assert ch.writeLock.isHeldByCurrentThread() && (held == null || held.cycleLock.isHeldByCurrentThread());
+    public int write(ByteBuffer src, Batcher held) throws IOException {
+        assert ch.writeLock().isHeldByCurrentThread() && (held == null || held.isHeldByCurrentThread());
         throwSendError();
         if (held == null) {
             return NONE;
@@ -509,8 +546,8 @@ final class SocketBatch {
         return NONE;
     }
 
-    private boolean mayStage(SpoolSelector held) {
-        return held != null && held == home && held.writeBehind && Thread.currentThread() == held.selectingThread
+    private boolean mayStage(Batcher held) {
+        return held != null && held == home && held.writeBehind && held.onSelectingThread()
                 && ch.isOutputOpen() && !broken && residue == null && !otherWriter;
     }
 
@@ -522,7 +559,7 @@ final class SocketBatch {
         }
     }
 
-    long write(ByteBuffer[] srcs, int offset, int length, SpoolSelector held) throws IOException {
+    public long write(ByteBuffer[] srcs, int offset, int length, Batcher held) throws IOException {
         long total = 0;
         for (int i = offset; i < offset + length; i++) {
             total += srcs[i].remaining();
@@ -555,8 +592,8 @@ final class SocketBatch {
         return r;
     }
 
-    private int stageFrom(ByteBuffer src, SpoolSelector sel) {
-        assert sel.cycleLock.isHeldByCurrentThread() && ch.writeLock.isHeldByCurrentThread();
+    private int stageFrom(ByteBuffer src, Batcher sel) {
+        assert sel.isHeldByCurrentThread() && ch.writeLock().isHeldByCurrentThread();
         int want = src.remaining();
         if (stage == null) {
             stage = StagePool.take(want);
@@ -597,8 +634,8 @@ final class SocketBatch {
     }
 
     /** Cycle building (selector thread, cycleLock): queue the send. */
-    boolean addSend(io.spool.backend.Poller poller) {
-        assert stagedOn == null || stagedOn.cycleLock.isHeldByCurrentThread();
+    boolean addSend(Poller poller) {
+        assert stagedOn == null || stagedOn.isHeldByCurrentThread();
         if (stage == null || stageLen <= sendPos) {
             return false;
         }
@@ -614,7 +651,7 @@ final class SocketBatch {
 
     /** The cycle's result for the send queued by {@link #addSend}. */
     void sent(int result) {
-        assert stagedOn == null || stagedOn.cycleLock.isHeldByCurrentThread();
+        assert stagedOn == null || stagedOn.isHeldByCurrentThread();
         credit = Math.max(0, credit - SEND_OVERHEAD);
         if (result > 0) {
             sendPos += result;
@@ -641,7 +678,7 @@ final class SocketBatch {
      * after the bytes already received (cycleLock held: lock order kept).
      */
     private void resetSeenBySend() {
-        ch.readLock.lock();
+        ch.readLock().lock();
         try {
             if (rerr == 0) {
                 rerr = Errno.ECONNRESET;
@@ -650,7 +687,7 @@ final class SocketBatch {
                 resetUnreported = true;
             }
         } finally {
-            ch.readLock.unlock();
+            ch.readLock().unlock();
         }
     }
 
@@ -687,7 +724,7 @@ final class SocketBatch {
      * writeLock). What the socket does not take stays staged.
      */
     void flush() throws IOException {
-        assert stagedOn == null || stagedOn.cycleLock.isHeldByCurrentThread();
+        assert stagedOn == null || stagedOn.isHeldByCurrentThread();
         if (stage == null) {
             return;
         }
@@ -704,7 +741,7 @@ final class SocketBatch {
     }
 
     private void flushQuietly() {
-        ch.writeLock.lock();
+        ch.writeLock().lock();
         try {
             flush();
         } catch (IOException e) {
@@ -712,7 +749,7 @@ final class SocketBatch {
             broken = true;
             releaseStage();
         } finally {
-            ch.writeLock.unlock();
+            ch.writeLock().unlock();
         }
     }
 
@@ -730,13 +767,13 @@ final class SocketBatch {
      *
      * @return the drain under way for this channel, or null
      */
-    Drainer.Residue detachStaged() {
-        SpoolSelector st = stagedOn;
+    public Drainer.Residue detachStaged() {
+        Batcher st = stagedOn;
         if (st == null) {
             return residue;
         }
         st.lockCycle();
-        ch.writeLock.lock(); // lock order: cycleLock, then writeLock; held until the bytes are placed
+        ch.writeLock().lock(); // lock order: cycleLock, then writeLock; held until the bytes are placed
         try {
             ByteBuffer b;
             int pos;
@@ -751,7 +788,7 @@ final class SocketBatch {
                 stage = null;
                 releaseStage(); // stagedOn = null; b is not pooled (stage was nulled)
             } finally {
-                st.unlockCycle();
+                st.unlock();
             }
             try {
                 while (pos < len) {
@@ -770,7 +807,7 @@ final class SocketBatch {
             }
             return residue;
         } finally {
-            ch.writeLock.unlock();
+            ch.writeLock().unlock();
         }
     }
 
@@ -780,7 +817,7 @@ final class SocketBatch {
      * for room; a non-blocking one then takes nothing. A drain that failed
      * makes this write fail, as the send would have.
      */
-    boolean drainPending(boolean blocking, SpoolSocketChannel ch) throws IOException {
+    public boolean drainPending(boolean blocking) throws IOException {
         Drainer.Residue r = residue;
         if (r == null) {
             return false;

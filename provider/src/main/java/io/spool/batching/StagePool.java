@@ -1,4 +1,4 @@
-package io.spool.channels;
+package io.spool.batching;
 
 import io.spool.sys.Config;
 import io.spool.sys.Memory;

@@ -1,4 +1,4 @@
-package io.spool.channels;
+package io.spool.batching;
 
 import io.spool.sys.IO;
 import java.net.InetSocketAddress;
@@ -10,10 +10,10 @@ import java.util.ArrayDeque;
  * thread, drained by any thread; guarded by its own lock. Closing the
  * listener closes the fds still queued.
  */
-final class AcceptQueue {
-    static final class Conn {
-        final int fd;
-        final InetSocketAddress peer;
+public final class AcceptQueue {
+    public static final class Conn {
+        public final int fd;
+        public final InetSocketAddress peer;
 
         Conn(int fd, InetSocketAddress peer) {
             this.fd = fd;
@@ -26,7 +26,7 @@ final class AcceptQueue {
     private volatile int size;
 
     /** A connection accepted by a cycle; closed at once if the listener is closed. */
-    void add(int fd, InetSocketAddress peer) {
+    public void add(int fd, InetSocketAddress peer) {
         synchronized (this) {
             if (!closed) {
                 queue.addLast(new Conn(fd, peer));
@@ -37,7 +37,7 @@ final class AcceptQueue {
         IO.closeQuietly(fd);
     }
 
-    Conn poll() {
+    public Conn poll() {
         if (size == 0) {
             return null;
         }
@@ -48,12 +48,12 @@ final class AcceptQueue {
         }
     }
 
-    int size() {
+    public int size() {
         return size;
     }
 
     /** The listener is closing: no more connections; close the queued ones. */
-    void close() {
+    public void close() {
         ArrayDeque<Conn> left;
         synchronized (this) {
             closed = true;

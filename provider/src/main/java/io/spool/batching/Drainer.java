@@ -1,4 +1,4 @@
-package io.spool.channels;
+package io.spool.batching;
 
 import io.spool.sys.Config;
 import io.spool.sys.Counters;
@@ -35,12 +35,12 @@ import java.util.List;
  * that is counted and logged at WARNING. At JVM exit the thread gets
  * {@code spool.flushTimeoutMs} to finish, then resets what is left.
  */
-final class Drainer {
+public final class Drainer {
     static final int TIMEOUT_MS = Config.get().drainTimeoutMs;
     private static final int POLL_MS = 50;
 
     /** Bytes one channel still owes its peer. */
-    static final class Residue {
+    public static final class Residue {
         /** A dup of the channel's fd; closed by the drainer when done. */
         final int fd;
         private final ByteBuffer buf;
@@ -62,12 +62,12 @@ final class Drainer {
             this.deadline = System.nanoTime() + TIMEOUT_MS * 1_000_000L;
         }
 
-        synchronized boolean isDone() {
+        public synchronized boolean isDone() {
             return done;
         }
 
         /** The error that ended the drain (0: every byte went out). */
-        synchronized int errno() {
+        public synchronized int errno() {
             return errno;
         }
 
@@ -75,7 +75,7 @@ final class Drainer {
          * shutdownOutput: the FIN goes after the bytes. False when the
          * drain is over: the caller shuts down itself.
          */
-        synchronized boolean shutdownAfter() {
+        public synchronized boolean shutdownAfter() {
             if (done) {
                 return false;
             }
@@ -84,12 +84,12 @@ final class Drainer {
         }
 
         /** close with SO_LINGER 0: the JDK discards unsent bytes and resets; so does this. */
-        synchronized void cancel() {
+        public synchronized void cancel() {
             cancelled = true;
         }
 
         /** Waits until the drain is over, or for at most {@code millis}. */
-        synchronized void await(long millis) throws InterruptedException {
+        public synchronized void await(long millis) throws InterruptedException {
             long end = System.nanoTime() + millis * 1_000_000L;
             while (!done) {
                 long left = (end - System.nanoTime()) / 1_000_000L;
@@ -159,15 +159,27 @@ final class Drainer {
         }
         Residue r = new Residue(dup, buf, pos, len);
         Counters.DRAINS.increment();
+        boolean inline = false;
         synchronized (LOCK) {
-            PENDING.add(r);
-            if (thread == null) {
-                thread = new Thread(Drainer::run, "spool-drainer");
-                thread.setDaemon(true);
-                thread.start();
-                Runtime.getRuntime().addShutdownHook(new Thread(Drainer::drainAtExit, "spool-drainer-exit"));
+            if (thread == null && !exiting) {
+                try {
+                    Runtime.getRuntime().addShutdownHook(new Thread(Drainer::drainAtExit, "spool-drainer-exit"));
+                    thread = new Thread(Drainer::run, "spool-drainer");
+                    thread.setDaemon(true);
+                    thread.start();
+                } catch (IllegalStateException shuttingDown) {
+                    exiting = true; // a shutdown hook closes the channel: no thread would outlive it
+                }
             }
-            LOCK.notifyAll();
+            if (exiting) {
+                inline = true;
+            } else {
+                PENDING.add(r);
+                LOCK.notifyAll();
+            }
+        }
+        if (inline) {
+            drainAtExit(new Residue[] {r}); // bounded by spool.flushTimeoutMs, as the exit flush
         }
         return r;
     }
@@ -271,6 +283,11 @@ final class Drainer {
             exiting = true; // the drainer thread stops taking residues
             rs = PENDING.toArray(new Residue[0]);
         }
+        drainAtExit(rs);
+    }
+
+    /** Exit: writes what each residue owes, waiting for the sockets up to spool.flushTimeoutMs in all. */
+    private static void drainAtExit(Residue[] rs) {
         long end = System.nanoTime() + SocketBatch.FLUSH_TIMEOUT_MS * 1_000_000L;
         for (Residue r : rs) {
             while (!r.isDone() && !r.writeSome()) {
