@@ -9,6 +9,7 @@ import io.spool.channels.SpoolSelector;
 import io.spool.channels.SpoolServerSocketChannel;
 import io.spool.channels.SpoolSocketChannel;
 import io.spool.sys.Counters;
+import io.spool.sys.Sockets;
 import java.io.IOException;
 import java.net.ProtocolFamily;
 import java.net.StandardProtocolFamily;
@@ -74,7 +75,7 @@ public final class SpoolSelectorProvider extends SelectorProvider {
 
     @Override
     public ServerSocketChannel openServerSocketChannel() throws IOException {
-        return openServerSocketChannel(StandardProtocolFamily.INET6);
+        return openServerSocketChannel(defaultFamily());
     }
 
     @Override
@@ -84,7 +85,7 @@ public final class SpoolSelectorProvider extends SelectorProvider {
 
     @Override
     public SocketChannel openSocketChannel() throws IOException {
-        return openSocketChannel(StandardProtocolFamily.INET6);
+        return openSocketChannel(defaultFamily());
     }
 
     @Override
@@ -99,7 +100,7 @@ public final class SpoolSelectorProvider extends SelectorProvider {
 
     @Override
     public DatagramChannel openDatagramChannel() throws IOException {
-        return openDatagramChannel(StandardProtocolFamily.INET6);
+        return openDatagramChannel(defaultFamily());
     }
 
     @Override
@@ -113,8 +114,16 @@ public final class SpoolSelectorProvider extends SelectorProvider {
         return null;
     }
 
+    /** As the JDK's: IPv6 (dual-stack) sockets, unless IPv6 is not available or not wanted. */
+    private static ProtocolFamily defaultFamily() {
+        return Sockets.ipv6Available() ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET;
+    }
+
     private static ProtocolFamily checkFamily(ProtocolFamily family) {
         Objects.requireNonNull(family, "'family' is null");
+        if (family == StandardProtocolFamily.INET6 && !Sockets.ipv6Available()) {
+            throw new UnsupportedOperationException("IPv6 not available");
+        }
         if (family == StandardProtocolFamily.INET || family == StandardProtocolFamily.INET6) {
             return family;
         }

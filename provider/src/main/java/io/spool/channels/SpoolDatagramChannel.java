@@ -7,6 +7,7 @@ import io.spool.sys.Memory;
 import io.spool.sys.SockAddr;
 import io.spool.sys.Sockets;
 import java.io.IOException;
+import java.lang.ref.Cleaner;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.Inet4Address;
@@ -74,10 +75,48 @@ public final class SpoolDatagramChannel extends DatagramChannel implements Spool
         if (family != StandardProtocolFamily.INET && family != StandardProtocolFamily.INET6) {
             throw new UnsupportedOperationException("Protocol family not supported");
         }
+        if (family == StandardProtocolFamily.INET6 && !Sockets.ipv6Available()) {
+            throw new UnsupportedOperationException("IPv6 not available");
+        }
         this.family = family;
         this.ipv6 = family == StandardProtocolFamily.INET6;
         this.fd = Sockets.socket(Addresses.linuxFamily(family), Linux.SOCK_DGRAM);
+        this.closer = new FdCloser(fd);
+        this.cleanable = Waiter.CLEANER.register(this, closer);
     }
+
+    /**
+     * Closes the fd once: by close, or, as the JDK's channel does, when the
+     * channel is collected without having been closed. Holds no reference
+     * to the channel.
+     */
+    private static final class FdCloser implements Runnable {
+        private final int fd;
+        private boolean closed;
+
+        FdCloser(int fd) {
+            this.fd = fd;
+        }
+
+        synchronized void close() throws IOException {
+            if (!closed) {
+                closed = true;
+                IO.close(fd);
+            }
+        }
+
+        @Override
+        public void run() {
+            try {
+                close();
+            } catch (IOException ignore) {
+                // collected: no one to tell
+            }
+        }
+    }
+
+    private final FdCloser closer;
+    private final Cleaner.Cleanable cleanable;
 
     @Override
     public int fd() {
@@ -943,7 +982,11 @@ public final class SpoolDatagramChannel extends DatagramChannel implements Spool
     private boolean tryClose() throws IOException {
         if (readerWaiter == null && writerWaiter == null && !isRegistered()) {
             state = ST_CLOSED;
-            IO.close(fd);
+            try {
+                closer.close();
+            } finally {
+                cleanable.clean(); // the cleaner lets go of it; the fd is closed already
+            }
             return true;
         }
         return false;

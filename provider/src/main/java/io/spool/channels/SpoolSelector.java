@@ -384,6 +384,11 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
                 assert batcher.isHeldByCurrentThread();
                 b.roomReported(sendRoom); // before the ready key's action can write
             }
+            if ((events & Linux.POLLIN) == 0 && !memReady.isEmpty() && memReady.contains(ski) && hasMemory(ski)) {
+                // bytes, EOF or connections wait in memory: this one report says so too,
+                // since reportMemReady skips a key reported in this select
+                events |= Linux.POLLIN;
+            }
             ski.lastReported = selectSeq;
             numKeysUpdated += processReadyEvents(events, ski, action);
         }

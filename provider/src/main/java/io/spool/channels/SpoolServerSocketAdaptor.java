@@ -9,6 +9,7 @@ import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketOption;
 import java.net.StandardSocketOptions;
+import java.nio.channels.IllegalBlockingModeException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.Set;
@@ -71,7 +72,15 @@ final class SpoolServerSocketAdaptor extends ServerSocket {
         SocketChannel sc = null;
         try {
             int to = timeout;
-            sc = ssc.blockingAccept(to > 0 ? TimeUnit.MILLISECONDS.toNanos(to) : 0);
+            if (to > 0) {
+                sc = ssc.blockingAccept(TimeUnit.MILLISECONDS.toNanos(to));
+            } else {
+                // as the JDK's: a non-blocking channel still hands over a pending connection
+                sc = ssc.accept();
+                if (sc == null) {
+                    throw new IllegalBlockingModeException();
+                }
+            }
         } catch (Exception e) {
             SpoolSocketAdaptor.translateException(e, false);
         }

@@ -666,7 +666,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
             }
         } catch (IOException ioe) {
             close();
-            throw ioe;
+            throw HostInfo.of(ioe, sa);
         }
     }
 
@@ -716,7 +716,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
             }
         } catch (IOException ioe) {
             close();
-            throw ioe;
+            throw HostInfo.of(ioe, remoteAddress());
         }
     }
 
@@ -929,7 +929,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
             }
         } catch (IOException ioe) {
             close();
-            throw ioe;
+            throw HostInfo.of(ioe, sa);
         }
     }
 

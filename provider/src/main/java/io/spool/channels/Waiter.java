@@ -14,7 +14,8 @@ import java.lang.ref.Cleaner;
  * wakeup, and every caller loops.
  */
 final class Waiter {
-    private static final Cleaner CLEANER = Cleaner.create();
+    /** The provider's cleaner: releases what a collected object held. */
+    static final Cleaner CLEANER = Cleaner.create();
     private static final ThreadLocal<Waiter> LOCAL = ThreadLocal.withInitial(Waiter::new);
 
     private final int efd;

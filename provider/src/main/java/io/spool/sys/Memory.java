@@ -10,7 +10,7 @@ import java.nio.ByteOrder;
  * {@code sun.nio.ch.Util.getTemporaryDirectBuffer} does).
  */
 public final class Memory {
-    private static final MemoryIO IO = MemoryIO.getInstance();
+    private static final MemoryIO IO = Native.uninterrupted(MemoryIO::getInstance);
     private static final int CACHE_SIZE = 4;
     /** Larger temporary buffers are not cached, like jdk.nio.maxCachedBufferSize. */
     private static final int MAX_CACHED = 256 * 1024;

@@ -19,6 +19,30 @@ public final class Sockets {
     private Sockets() {
     }
 
+    private static final class Ipv6 {
+        static final boolean AVAILABLE = probe();
+
+        private static boolean probe() {
+            if (Boolean.getBoolean("java.net.preferIPv4Stack")) {
+                return false;
+            }
+            int fd = C.socket(Linux.AF_INET6, Linux.SOCK_STREAM | Linux.SOCK_CLOEXEC, 0);
+            if (fd < 0) {
+                return false; // a kernel without IPv6
+            }
+            IO.closeQuietly(fd);
+            return true;
+        }
+    }
+
+    /**
+     * The JDK's Net.isIPv6Available(): the kernel has IPv6 and
+     * -Djava.net.preferIPv4Stack=true was not given (read once, as the JDK).
+     */
+    public static boolean ipv6Available() {
+        return Ipv6.AVAILABLE;
+    }
+
     /** A new non-blocking socket; AF_INET6 ones are dual-stack, as the JDK's. */
     public static int socket(int family, int type) throws IOException {
         Counters.call();

@@ -73,8 +73,50 @@ public class ConformanceTest {
     }
 
     static List<String> runJvm(String cp, List<String> jvmArgs, String mainClass, List<String> args) throws Exception {
+        return runJvm(java(), cp, jvmArgs, mainClass, args);
+    }
+
+    /**
+     * A java of release 21 or later, for the virtual-thread scenarios: the
+     * property spool.test.java21, else the newest JDK under /usr/lib/jvm
+     * (the machine image has Temurin 25 there). None is an error, not a skip.
+     */
+    static String java21() throws java.io.IOException {
+        String p = System.getProperty("spool.test.java21");
+        if (p != null && !p.isEmpty()) {
+            return p;
+        }
+        String best = null;
+        int bestVersion = 0;
+        java.nio.file.Path jvms = java.nio.file.Path.of("/usr/lib/jvm");
+        if (java.nio.file.Files.isDirectory(jvms)) {
+            try (var dirs = java.nio.file.Files.list(jvms)) {
+                for (java.nio.file.Path d : (Iterable<java.nio.file.Path>) dirs::iterator) {
+                    java.nio.file.Path release = d.resolve("release");
+                    java.nio.file.Path bin = d.resolve("bin/java");
+                    if (!java.nio.file.Files.isRegularFile(release) || !java.nio.file.Files.isExecutable(bin)) {
+                        continue;
+                    }
+                    for (String l : java.nio.file.Files.readAllLines(release)) {
+                        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^JAVA_VERSION=\"(\\d+)").matcher(l);
+                        if (m.find() && Integer.parseInt(m.group(1)) > bestVersion) {
+                            bestVersion = Integer.parseInt(m.group(1));
+                            best = bin.toString();
+                        }
+                    }
+                }
+            }
+        }
+        if (best == null || bestVersion < 21) {
+            throw new AssertionError("no JDK 21 or later under /usr/lib/jvm (set -Dspool.test.java21=PATH/bin/java)");
+        }
+        return best;
+    }
+
+    static List<String> runJvm(String javaBin, String cp, List<String> jvmArgs, String mainClass, List<String> args)
+            throws Exception {
         List<String> cmd = new ArrayList<>();
-        cmd.add(java());
+        cmd.add(javaBin);
         cmd.add("-Xshare:auto");
         cmd.add("-XX:TieredStopAtLevel=1");
         cmd.add("-ea:io.spool..."); // the provider's lock and thread invariants are asserted

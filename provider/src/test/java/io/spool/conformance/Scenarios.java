@@ -204,6 +204,36 @@ public final class Scenarios {
                 t.call("cancel twice", () -> { k2.cancel(); k2.cancel(); return "ok"; });
             }
         });
+        add("selector.bufferedThenWritable", t -> {
+            // bytes already taken off the socket (read-ahead) and a writable
+            // report in the same select: the key is readable and writable
+            SocketChannel[] p = pair(LO4);
+            try (SocketChannel c = p[0]; SocketChannel s = p[1]; Selector sel = Selector.open()) {
+                s.configureBlocking(false);
+                SelectionKey k = s.register(sel, SelectionKey.OP_READ);
+                c.write(ByteBuffer.wrap("hello".getBytes(StandardCharsets.UTF_8)));
+                t.call("readable", () -> {
+                    int n = 0;
+                    for (int i = 0; i < 50 && n == 0; i++) {
+                        n = sel.select(100);
+                    }
+                    return n;
+                });
+                t.call("ready", k::readyOps);
+                sel.selectedKeys().clear();
+                k.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+                t.call("select read+write", () -> sel.select(1000));
+                t.call("ready read+write", k::readyOps);
+                sel.selectedKeys().clear();
+                t.call("select(Consumer)", () -> {
+                    StringBuilder sb = new StringBuilder();
+                    int n = sel.select(key -> sb.append(key.readyOps()), 1000);
+                    return n + " " + sb;
+                });
+                ByteBuffer b = ByteBuffer.allocate(16);
+                t.call("read", () -> s.read(b));
+            }
+        });
         add("selector.acceptReady", t -> {
             try (Selector s = Selector.open(); ServerSocketChannel ssc = server(LO4)) {
                 ssc.configureBlocking(false);
@@ -1043,6 +1073,26 @@ public final class Scenarios {
             }
             try (ServerSocketChannel ssc = ServerSocketChannel.open()) {
                 t.call("bind null", () -> { ssc.socket().bind(null); return ssc.socket().getInetAddress(); });
+            }
+        });
+        add("adaptor.serverSocketNonBlocking", t -> {
+            // the JDK's adaptor hands over a pending connection even when the
+            // channel is non-blocking (SO_TIMEOUT 0), and throws only when none is there
+            try (ServerSocketChannel ssc = server(LO4); Selector sel = Selector.open()) {
+                ssc.configureBlocking(false);
+                ServerSocket ss = ssc.socket();
+                t.call("none pending", ss::accept);
+                try (SocketChannel c = SocketChannel.open(ssc.getLocalAddress())) {
+                    ssc.register(sel, SelectionKey.OP_ACCEPT);
+                    t.call("acceptable", () -> sel.select(5000));
+                    Socket s = ss.accept();
+                    t.call("accepted", () -> s.getChannel() != null && s.isConnected());
+                    t.call("accepted blocking", () -> s.getChannel().isBlocking());
+                    t.call("accepted port", () -> s.getPort() == ((InetSocketAddress) c.getLocalAddress()).getPort());
+                    s.close();
+                    t.call("none left", ss::accept);
+                }
+                t.call("with timeout", () -> { ss.setSoTimeout(100); return ss.accept(); });
             }
         });
         add("streams.channels", t -> {

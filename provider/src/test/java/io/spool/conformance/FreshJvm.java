@@ -1,0 +1,177 @@
+package io.spool.conformance;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+/**
+ * Scenarios that need a JVM of their own: what the first call in a JVM
+ * does, or what the garbage collector does. Run as
+ * {@code FreshJvm NAME}; prints a transcript, as ScenarioRunner does.
+ */
+public final class FreshJvm {
+    public static void main(String[] args) throws Exception {
+        Transcript t = new Transcript();
+        switch (args[0]) {
+            case "interruptedFirstCall" -> interruptedFirstCall(t);
+            case "datagramCollected" -> datagramCollected(t);
+            case "preferIPv4Stack" -> preferIPv4Stack(t);
+            case "hostInfo" -> hostInfo(t);
+            default -> throw new IllegalArgumentException(args[0]);
+        }
+        for (String l : t.lines()) {
+            System.out.println(l);
+        }
+    }
+
+    /**
+     * The first channel call in the JVM comes from a thread whose interrupt
+     * status is set: it works, the status stays set, and later calls work.
+     */
+    static void interruptedFirstCall(Transcript t) throws Exception {
+        Thread.currentThread().interrupt();
+        t.call("open socket", () -> {
+            try (SocketChannel c = SocketChannel.open()) {
+                return c.isOpen();
+            }
+        });
+        t.call("still interrupted", () -> Thread.currentThread().isInterrupted());
+        t.call("selectNow interrupted", () -> {
+            try (Selector s = Selector.open()) {
+                return s.selectNow();
+            }
+        });
+        Thread.interrupted();
+        t.call("connect after", () -> {
+            try (ServerSocketChannel ssc = ServerSocketChannel.open()) {
+                ssc.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                try (SocketChannel c = SocketChannel.open(ssc.getLocalAddress()); SocketChannel a = ssc.accept()) {
+                    return c.isConnected() && a.isConnected();
+                }
+            }
+        });
+    }
+
+    /** Run with -Djava.net.preferIPv4Stack=true: no IPv6 sockets, IPv4 defaults. */
+    static void preferIPv4Stack(Transcript t) throws Exception {
+        t.call("socket INET6", () -> SocketChannel.open(StandardProtocolFamily.INET6));
+        t.call("server INET6", () -> ServerSocketChannel.open(StandardProtocolFamily.INET6));
+        t.call("datagram INET6", () -> DatagramChannel.open(StandardProtocolFamily.INET6));
+        InetAddress lo6 = InetAddress.getByName("::1");
+        t.call("bind ::1", () -> {
+            try (SocketChannel c = SocketChannel.open()) {
+                c.bind(new InetSocketAddress(lo6, 0));
+                return Transcript.show(c.getLocalAddress());
+            }
+        });
+        t.call("connect ::1", () -> {
+            try (SocketChannel c = SocketChannel.open()) {
+                return c.connect(new InetSocketAddress(lo6, 1));
+            }
+        });
+        t.call("datagram send ::1", () -> {
+            try (DatagramChannel d = DatagramChannel.open()) {
+                return d.send(ByteBuffer.wrap(new byte[1]), new InetSocketAddress(lo6, 9));
+            }
+        });
+        try (ServerSocketChannel ssc = ServerSocketChannel.open()) {
+            ssc.bind(null);
+            t.call("server wildcard", () -> Transcript.show(ssc.getLocalAddress()));
+            int port = ((InetSocketAddress) ssc.getLocalAddress()).getPort();
+            t.call("connect localhost", () -> {
+                try (SocketChannel c = SocketChannel.open(new InetSocketAddress("localhost", port));
+                        SocketChannel a = ssc.accept()) {
+                    return Transcript.show(c.getLocalAddress()) + " " + Transcript.show(a.getRemoteAddress());
+                }
+            });
+            t.call("connect INET", () -> {
+                try (SocketChannel c = SocketChannel.open(StandardProtocolFamily.INET)) {
+                    c.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+                    try (SocketChannel a = ssc.accept()) {
+                        return c.isConnected();
+                    }
+                }
+            });
+            t.call("adaptor", () -> {
+                try (java.net.Socket s = SocketChannel.open().socket()) {
+                    s.connect(new InetSocketAddress("localhost", port), 2000);
+                    try (SocketChannel a = ssc.accept()) {
+                        return Transcript.show(s.getLocalSocketAddress());
+                    }
+                }
+            });
+        }
+        t.call("datagram wildcard", () -> {
+            try (DatagramChannel d = DatagramChannel.open()) {
+                d.bind(null);
+                return Transcript.show(d.getLocalAddress());
+            }
+        });
+    }
+
+    /** Run with -Djdk.includeInExceptions=hostInfo: connect failures name the address. */
+    static void hostInfo(Transcript t) throws Exception {
+        InetSocketAddress refused = new InetSocketAddress("localhost", 1);
+        t.call("open(addr)", () -> SocketChannel.open(refused));
+        t.call("finishConnect", () -> {
+            try (SocketChannel c = SocketChannel.open()) {
+                c.configureBlocking(false);
+                c.connect(refused);
+                for (int i = 0; i < 100; i++) {
+                    if (c.finishConnect()) {
+                        return "connected";
+                    }
+                    Thread.sleep(10);
+                }
+                return "pending";
+            }
+        });
+        t.call("adaptor", () -> {
+            try (java.net.Socket s = SocketChannel.open().socket()) {
+                s.connect(refused, 2000);
+                return "connected";
+            }
+        });
+    }
+
+    /** Datagram channels dropped without close: their fds are released when they are collected. */
+    static void datagramCollected(Transcript t) throws Exception {
+        openAndDrop(1); // what the first channel loads (classes, native code) stays loaded
+        System.gc();
+        Thread.sleep(200);
+        int base = openFds();
+        openAndDrop(50);
+        t.call("opened", () -> openFds() - base >= 50);
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        int left;
+        do {
+            System.gc();
+            Thread.sleep(50);
+            left = openFds() - base;
+        } while (left > 0 && System.nanoTime() < deadline);
+        int l = left;
+        t.call("left after gc", () -> Math.max(0, l));
+    }
+
+    private static void openAndDrop(int n) throws IOException {
+        for (int i = 0; i < n; i++) {
+            DatagramChannel dc = DatagramChannel.open();
+            dc.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        }
+    }
+
+    private static int openFds() throws IOException {
+        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+            return (int) s.count();
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package io.spool.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * {@link FreshJvm}'s scenarios, each in a new JVM on the JDK's provider and
+ * in another on SPOOL: the transcripts must be equal, and be what the
+ * JDK's is known to be (so that a broken JDK run cannot pass).
+ */
+class FreshJvmTest {
+    @ParameterizedTest
+    @ValueSource(strings = {"interruptedFirstCall", "datagramCollected", "preferIPv4Stack", "hostInfo"})
+    void sameAsTheJdk(String name) throws Exception {
+        List<String> jvm = switch (name) {
+            case "preferIPv4Stack" -> List.of("-Djava.net.preferIPv4Stack=true");
+            case "hostInfo" -> List.of("-Djdk.includeInExceptions=hostInfo");
+            default -> List.of();
+        };
+        String java = ConformanceTest.java();
+        CompletableFuture<List<String>> jdk = CompletableFuture.supplyAsync(
+                () -> run(java, ConformanceTest.testClassPathOnly(), jvm, name));
+        List<String> spoolJvm = new ArrayList<>(jvm);
+        spoolJvm.add(ConformanceTest.SPOOL);
+        CompletableFuture<List<String>> spool = CompletableFuture.supplyAsync(
+                () -> run(java, ConformanceTest.classPath(), spoolJvm, name));
+        List<String> expected = switch (name) {
+            case "interruptedFirstCall" -> List.of("open socket -> true", "still interrupted -> true",
+                    "selectNow interrupted -> 0", "connect after -> true");
+            case "datagramCollected" -> List.of("opened -> true", "left after gc -> 0");
+            case "preferIPv4Stack" -> List.of(
+                    "socket INET6 !! java.lang.UnsupportedOperationException: IPv6 not available",
+                    "server INET6 !! java.lang.UnsupportedOperationException: IPv6 not available",
+                    "datagram INET6 !! java.lang.UnsupportedOperationException: IPv6 not available",
+                    "bind ::1 !! java.nio.channels.UnsupportedAddressTypeException: null",
+                    "connect ::1 !! java.nio.channels.UnsupportedAddressTypeException: null",
+                    "datagram send ::1 !! java.nio.channels.UnsupportedAddressTypeException: null",
+                    "server wildcard -> 0.0.0.0:PORT",
+                    "connect localhost -> 127.0.0.1:PORT 127.0.0.1:PORT",
+                    "connect INET -> true",
+                    "adaptor -> 127.0.0.1:PORT",
+                    "datagram wildcard -> 0.0.0.0:PORT");
+            case "hostInfo" -> List.of(
+                    "open(addr) !! java.net.ConnectException: Connection refused: localhost/127.0.0.1:1",
+                    "finishConnect !! java.net.ConnectException: Connection refused: localhost/127.0.0.1:1",
+                    "adaptor !! java.net.ConnectException: Connection refused: localhost/127.0.0.1:1");
+            default -> throw new IllegalArgumentException(name);
+        };
+        assertEquals(expected, jdk.get(), "the JDK's transcript");
+        assertEquals(expected, spool.get(), "SPOOL's transcript");
+    }
+
+    private static List<String> run(String java, String cp, List<String> jvm, String name) {
+        try {
+            return ConformanceTest.runJvm(java, cp, jvm, FreshJvm.class.getName(), List.of(name));
+        } catch (Exception e) {
+            throw new RuntimeException(e);
+        }
+    }
+}
