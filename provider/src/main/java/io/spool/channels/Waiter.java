@@ -2,54 +2,173 @@ package io.spool.channels;
 
 import io.spool.sys.IO;
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.lang.ref.Cleaner;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * How a blocking channel operation waits: poll(2) on the channel's fd and
- * on this thread's eventfd. A close, a shutdown or an interrupt (which
- * closes the channel) signals the eventfd of the threads blocked in the
- * channel, so they wake, see the new state and leave. This replaces the
- * JDK's signal-based NativeThread. A stale signal only causes a spurious
- * wakeup, and every caller loops.
+ * How a blocking channel operation waits for its fd, and how a close, a
+ * shutdown or an interrupt wakes it: the channel keeps the waiter of each
+ * thread blocked in it and calls {@link #unpark()}, and the thread wakes,
+ * sees the new state and leaves. A stale wakeup only causes a spurious
+ * return from {@link #park}, and every caller loops.
+ *
+ * <ul>
+ * <li>A <b>platform thread</b> waits in poll(2) on its fd and on an
+ *   eventfd, which unpark signals (this replaces the JDK's signal-based
+ *   NativeThread). The eventfd is borrowed from a pool for the length of
+ *   one park, so a thread holds no descriptor between operations and
+ *   thread churn does not grow the process's descriptors.</li>
+ * <li>A <b>virtual thread</b> (JDK 21 and later) must not hold its carrier
+ *   in poll(2). It registers its fd with the {@link VirtualParker}'s epoll
+ *   (one-shot) and parks with LockSupport, as the JDK's own channels do
+ *   through sun.nio.ch.Poller; readiness, unpark and interrupt unpark it.</li>
+ * </ul>
  */
-final class Waiter {
+abstract class Waiter {
     /** The provider's cleaner: releases what a collected object held. */
     static final Cleaner CLEANER = Cleaner.create();
-    private static final ThreadLocal<Waiter> LOCAL = ThreadLocal.withInitial(Waiter::new);
-
-    private final int efd;
-
-    private Waiter() {
-        try {
-            efd = IO.eventfd();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        int fd = efd;
-        CLEANER.register(this, () -> IO.closeQuietly(fd));
-    }
+    private static final ThreadLocal<Waiter> LOCAL = ThreadLocal.withInitial(Waiter::create);
+    /** Thread.isVirtual() on JDK 21 and later; null on 17. */
+    private static final MethodHandle IS_VIRTUAL = isVirtualHandle();
 
     static Waiter current() {
         return LOCAL.get();
     }
 
-    /**
-     * Waits until fd has one of events, a signal, or the timeout
-     * (-1: none). Returns fd's revents, or 0.
-     */
-    int park(int fd, int events, int timeoutMillis) throws IOException {
-        int rev = IO.poll(fd, events, efd, timeoutMillis);
-        IO.drain(efd);
-        return rev;
+    private static Waiter create() {
+        Thread t = Thread.currentThread();
+        return isVirtual(t) ? new Virtual(t) : new Platform();
     }
 
-    /** Wakes this waiter's thread if it is parked, or makes its next park return. */
-    void unpark() {
+    private static MethodHandle isVirtualHandle() {
         try {
-            IO.signal(efd);
-        } catch (IOException ignore) {
-            // an eventfd write only fails on overflow, which also wakes
+            return MethodHandles.publicLookup().findVirtual(Thread.class, "isVirtual",
+                    MethodType.methodType(boolean.class));
+        } catch (NoSuchMethodException | IllegalAccessException e) {
+            return null; // Java 17: every thread is a platform thread
+        }
+    }
+
+    static boolean isVirtual(Thread t) {
+        if (IS_VIRTUAL == null) {
+            return false;
+        }
+        try {
+            return (boolean) IS_VIRTUAL.invokeExact(t);
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Waits until fd has one of {@code events} (Linux poll bits), an
+     * {@link #unpark()}, an interrupt, or the timeout ({@code -1}: none).
+     */
+    abstract void park(int fd, int events, int timeoutMillis) throws IOException;
+
+    /** Wakes this waiter's thread if it is parked, or makes its next park return. */
+    abstract void unpark();
+
+    /** poll(2) on the fd and a pooled eventfd. */
+    private static final class Platform extends Waiter {
+        /** Eventfds no park uses now, drained. */
+        private static final ConcurrentLinkedQueue<Integer> FREE = new ConcurrentLinkedQueue<>();
+
+        // guarded by this
+        /** The eventfd of the park in progress, or -1. */
+        private int efd = -1;
+        /** unpark() came while no park was in progress: the next one returns at once. */
+        private boolean signalled;
+
+        @Override
+        void park(int fd, int events, int timeoutMillis) throws IOException {
+            int e;
+            synchronized (this) {
+                if (signalled) {
+                    signalled = false;
+                    return;
+                }
+                Integer f = FREE.poll();
+                efd = f != null ? f : IO.eventfd();
+                e = efd;
+            }
+            try {
+                IO.poll(fd, events, e, timeoutMillis);
+            } finally {
+                synchronized (this) {
+                    efd = -1;
+                    signalled = false; // this park ended: the caller looks at the state again
+                }
+                // no unpark can signal e from here on (it saw efd -1): drain it and give it back
+                try {
+                    IO.drain(e);
+                    FREE.offer(e);
+                } catch (IOException x) {
+                    IO.closeQuietly(e);
+                }
+            }
+        }
+
+        @Override
+        void unpark() {
+            synchronized (this) {
+                signalled = true;
+                if (efd >= 0) {
+                    try {
+                        IO.signal(efd);
+                    } catch (IOException ignore) {
+                        // an eventfd write only fails on overflow, which also wakes
+                    }
+                }
+            }
+        }
+    }
+
+    /** LockSupport.park, woken by the {@link VirtualParker}. */
+    static final class Virtual extends Waiter {
+        final Thread thread;
+        /** Readiness or unpark since the park began (or before it). */
+        volatile boolean woken;
+
+        Virtual(Thread thread) {
+            this.thread = thread;
+        }
+
+        @Override
+        void park(int fd, int events, int timeoutMillis) throws IOException {
+            if (woken) {
+                woken = false;
+                return;
+            }
+            VirtualParker parker = VirtualParker.forEvents(events);
+            parker.register(fd, events, this);
+            try {
+                long deadline = timeoutMillis > 0 ? System.nanoTime() + timeoutMillis * 1_000_000L : 0;
+                while (!woken && !thread.isInterrupted() && timeoutMillis != 0) {
+                    if (timeoutMillis < 0) {
+                        LockSupport.park(this);
+                    } else {
+                        long left = deadline - System.nanoTime();
+                        if (left <= 0) {
+                            break;
+                        }
+                        LockSupport.parkNanos(this, left);
+                    }
+                }
+            } finally {
+                parker.deregister(fd, this);
+                woken = false;
+            }
+        }
+
+        @Override
+        void unpark() {
+            woken = true;
+            LockSupport.unpark(thread);
         }
     }
 }

@@ -14,6 +14,7 @@ public final class Errno {
     public static final int EPIPE = v(jnr.constants.platform.Errno.EPIPE);
     public static final int EACCES = v(jnr.constants.platform.Errno.EACCES);
     public static final int ENOENT = v(jnr.constants.platform.Errno.ENOENT);
+    public static final int EEXIST = v(jnr.constants.platform.Errno.EEXIST);
     public static final int EINPROGRESS = v(jnr.constants.platform.Errno.EINPROGRESS);
     public static final int EALREADY = v(jnr.constants.platform.Errno.EALREADY);
     public static final int EISCONN = v(jnr.constants.platform.Errno.EISCONN);

@@ -25,6 +25,8 @@ public final class FreshJvm {
             case "interruptedFirstCall" -> interruptedFirstCall(t);
             case "datagramCollected" -> datagramCollected(t);
             case "preferIPv4Stack" -> preferIPv4Stack(t);
+            case "virtualThreads" -> VirtualThreadScenarios.run(t);
+            case "threadChurn" -> threadChurn(t);
             case "hostInfo" -> hostInfo(t);
             default -> throw new IllegalArgumentException(args[0]);
         }
@@ -116,6 +118,49 @@ public final class FreshJvm {
                 return Transcript.show(d.getLocalAddress());
             }
         });
+    }
+
+    /**
+     * 3,000 short-lived platform threads each park once in a blocking read
+     * (the adaptor's timed read); the process's descriptors are back near
+     * their baseline without a GC.
+     */
+    static void threadChurn(Transcript t) throws Exception {
+        try (ServerSocketChannel ssc = ServerSocketChannel.open()) {
+            ssc.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            try (SocketChannel c = SocketChannel.open(ssc.getLocalAddress()); SocketChannel a = ssc.accept()) {
+                java.net.Socket s = a.socket();
+                s.setSoTimeout(1);
+                readOnce(s); // loads what the first read loads
+                int base = openFds();
+                java.util.concurrent.atomic.AtomicInteger timedOut = new java.util.concurrent.atomic.AtomicInteger();
+                for (int i = 0; i < 3000; i++) {
+                    Thread th = new Thread(() -> {
+                        if (readOnce(s)) {
+                            timedOut.incrementAndGet();
+                        }
+                    });
+                    th.start();
+                    th.join();
+                }
+                int grown = openFds() - base;
+                System.err.println("figure: threadChurn fds grown by " + grown + " after 3000 threads ("
+                        + timedOut.get() + " parked reads)");
+                t.call("parked reads", timedOut::get);
+                t.call("fds grown by at most 16", () -> grown <= 16);
+            }
+        }
+    }
+
+    private static boolean readOnce(java.net.Socket s) {
+        try {
+            s.getInputStream().read();
+            return false;
+        } catch (java.net.SocketTimeoutException e) {
+            return true;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** Run with -Djdk.includeInExceptions=hostInfo: connect failures name the address. */

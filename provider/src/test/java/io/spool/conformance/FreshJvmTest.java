@@ -15,14 +15,18 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class FreshJvmTest {
     @ParameterizedTest
-    @ValueSource(strings = {"interruptedFirstCall", "datagramCollected", "preferIPv4Stack", "hostInfo"})
+    @ValueSource(strings = {"interruptedFirstCall", "datagramCollected", "preferIPv4Stack", "hostInfo",
+            "threadChurn", "virtualThreads"})
     void sameAsTheJdk(String name) throws Exception {
         List<String> jvm = switch (name) {
             case "preferIPv4Stack" -> List.of("-Djava.net.preferIPv4Stack=true");
             case "hostInfo" -> List.of("-Djdk.includeInExceptions=hostInfo");
+            // one carrier: a wait that holds it stops every virtual thread
+            case "virtualThreads" -> List.of("-Djdk.virtualThreadScheduler.parallelism=1",
+                    "-Djdk.virtualThreadScheduler.maxPoolSize=1", "-Xss512k");
             default -> List.of();
         };
-        String java = ConformanceTest.java();
+        String java = name.equals("virtualThreads") ? ConformanceTest.java21() : ConformanceTest.java();
         CompletableFuture<List<String>> jdk = CompletableFuture.supplyAsync(
                 () -> run(java, ConformanceTest.testClassPathOnly(), jvm, name));
         List<String> spoolJvm = new ArrayList<>(jvm);
@@ -49,6 +53,14 @@ class FreshJvmTest {
                     "open(addr) !! java.net.ConnectException: Connection refused: localhost/127.0.0.1:1",
                     "finishConnect !! java.net.ConnectException: Connection refused: localhost/127.0.0.1:1",
                     "adaptor !! java.net.ConnectException: Connection refused: localhost/127.0.0.1:1");
+            case "threadChurn" -> List.of("parked reads -> 3000", "fds grown by at most 16 -> true");
+            case "virtualThreads" -> List.of("readers started -> true", "heartbeat ticks (at least 20/s) -> true",
+                    "echo round trips (at least 200/s) -> true", "accept, then a connect -> true",
+                    "read, then a write -> 1", "write on a full socket, then the peer reads -> 4194304",
+                    "adaptor read timeout !! java.net.SocketTimeoutException: Read timed out",
+                    "close wakes a reader !! java.nio.channels.AsynchronousCloseException: null",
+                    "interrupt wakes a reader !! java.nio.channels.ClosedByInterruptException: null",
+                    "pipe read, then a write -> 2", "datagram receive, then a send -> 1");
             default -> throw new IllegalArgumentException(name);
         };
         assertEquals(expected, jdk.get(), "the JDK's transcript");
