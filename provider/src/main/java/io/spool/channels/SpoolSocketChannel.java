@@ -91,6 +91,8 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
     private volatile boolean isInputClosed;
     private volatile boolean isOutputClosed;
     private boolean connectionReset; // readLock
+    /** The last write was staged (write-behind), for its JFR event; written under writeLock. */
+    private volatile boolean lastWriteStaged;
 
     private static final int ST_UNCONNECTED = 0;
     private static final int ST_CONNECTIONPENDING = 1;
@@ -284,7 +286,18 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
         }
         Batcher cyc = batch.enterRead();
         try {
-            return read0(buf);
+            Object ev = SocketEvents.beginRead();
+            if (ev == null) {
+                return read0(buf);
+            }
+            boolean fromMemory = batch.hasPending();
+            int n = 0;
+            try {
+                n = read0(buf);
+                return n;
+            } finally {
+                SocketEvents.endRead(ev, remoteAddress(), n, fromMemory, 0);
+            }
         } finally {
             batch.exitRead(cyc);
         }
@@ -335,7 +348,18 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
         }
         Batcher cyc = batch.enterRead();
         try {
-            return read0(dsts, offset, length);
+            Object ev = SocketEvents.beginRead();
+            if (ev == null) {
+                return read0(dsts, offset, length);
+            }
+            boolean fromMemory = batch.hasPending();
+            long n = 0;
+            try {
+                n = read0(dsts, offset, length);
+                return n;
+            } finally {
+                SocketEvents.endRead(ev, remoteAddress(), n, fromMemory, 0);
+            }
         } finally {
             batch.exitRead(cyc);
         }
@@ -381,7 +405,17 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
         Objects.requireNonNull(buf);
         Batcher cyc = batch.enterWrite();
         try {
-            return write0(buf, cyc);
+            Object ev = SocketEvents.beginWrite();
+            if (ev == null) {
+                return write0(buf, cyc);
+            }
+            int n = 0;
+            try {
+                n = write0(buf, cyc);
+                return n;
+            } finally {
+                SocketEvents.endWrite(ev, remoteAddress(), n, lastWriteStaged);
+            }
         } finally {
             batch.exitWrite(cyc);
         }
@@ -398,9 +432,11 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                 if (batch.drainPending(blocking)) {
                     return 0; // earlier bytes still drain: they go first
                 }
+                lastWriteStaged = false;
                 if (!blocking) {
                     int r = batch.write(buf, cyc); // write-behind
                     if (r != SocketBatch.NONE) {
+                        lastWriteStaged = r > 0;
                         n = r;
                         return r;
                     }
@@ -434,7 +470,17 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
         Objects.checkFromIndexSize(offset, length, srcs.length);
         Batcher cyc = batch.enterWrite();
         try {
-            return write0(srcs, offset, length, cyc);
+            Object ev = SocketEvents.beginWrite();
+            if (ev == null) {
+                return write0(srcs, offset, length, cyc);
+            }
+            long n = 0;
+            try {
+                n = write0(srcs, offset, length, cyc);
+                return n;
+            } finally {
+                SocketEvents.endWrite(ev, remoteAddress(), n, lastWriteStaged);
+            }
         } finally {
             batch.exitWrite(cyc);
         }
@@ -451,9 +497,11 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                 if (batch.drainPending(blocking)) {
                     return 0; // earlier bytes still drain: they go first
                 }
+                lastWriteStaged = false;
                 if (!blocking) {
                     long r = batch.write(srcs, offset, length, cyc); // write-behind
                     if (r != SocketBatch.NONE) {
+                        lastWriteStaged = r > 0;
                         n = r;
                         return r;
                     }
@@ -935,6 +983,21 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
 
     /** Socket input stream read, with SO_TIMEOUT (0: none). */
     int blockingRead(byte[] b, int off, int len, long nanos) throws IOException {
+        Object ev = SocketEvents.beginRead();
+        if (ev == null) {
+            return blockingRead0(b, off, len, nanos);
+        }
+        boolean fromMemory = batch.hasPending();
+        int n = 0;
+        try {
+            n = blockingRead0(b, off, len, nanos);
+            return n;
+        } finally {
+            SocketEvents.endRead(ev, remoteAddress(), n, fromMemory, TimeUnit.NANOSECONDS.toMillis(nanos));
+        }
+    }
+
+    private int blockingRead0(byte[] b, int off, int len, long nanos) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
         if (len == 0) {
             return 0;
@@ -984,6 +1047,21 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
 
     /** Socket output stream write: all bytes, blocking. */
     void blockingWriteFully(byte[] b, int off, int len) throws IOException {
+        Object ev = SocketEvents.beginWrite();
+        if (ev == null) {
+            blockingWriteFully0(b, off, len);
+            return;
+        }
+        boolean done = false;
+        try {
+            blockingWriteFully0(b, off, len);
+            done = true;
+        } finally {
+            SocketEvents.endWrite(ev, remoteAddress(), done ? len : 0, false);
+        }
+    }
+
+    private void blockingWriteFully0(byte[] b, int off, int len) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
         if (len == 0) {
             return;

@@ -28,6 +28,7 @@ public final class FreshJvm {
             case "virtualThreads" -> VirtualThreadScenarios.run(t);
             case "threadChurn" -> threadChurn(t);
             case "hostInfo" -> hostInfo(t);
+            case "jfr" -> jfr(t);
             default -> throw new IllegalArgumentException(args[0]);
         }
         for (String l : t.lines()) {
@@ -161,6 +162,66 @@ public final class FreshJvm {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /**
+     * A Flight Recorder recording with the socket events at threshold 0:
+     * every channel read and write is an event (the JDK's jdk.Socket*, or
+     * SPOOL's io.spool.Socket*), naming the peer and the bytes.
+     */
+    static void jfr(Transcript t) throws Exception {
+        int rounds = 200;
+        Path file = Files.createTempFile("spool-jfr", ".jfr");
+        int peerPort;
+        try (jdk.jfr.Recording r = new jdk.jfr.Recording()) {
+            for (String e : new String[] {"jdk.SocketRead", "jdk.SocketWrite", "io.spool.SocketRead", "io.spool.SocketWrite"}) {
+                r.enable(e).withThreshold(java.time.Duration.ZERO);
+            }
+            r.start();
+            try (ServerSocketChannel ssc = ServerSocketChannel.open()) {
+                ssc.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                try (SocketChannel c = SocketChannel.open(ssc.getLocalAddress()); SocketChannel a = ssc.accept()) {
+                    peerPort = ((InetSocketAddress) c.getLocalAddress()).getPort();
+                    ByteBuffer in = ByteBuffer.allocate(10);
+                    for (int i = 0; i < rounds; i++) {
+                        c.write(ByteBuffer.wrap(new byte[10]));
+                        in.clear();
+                        while (in.hasRemaining()) {
+                            a.read(in);
+                        }
+                    }
+                    c.close();
+                    in.clear();
+                    a.read(in); // end of stream
+                }
+            }
+            r.stop();
+            r.dump(file);
+        }
+        java.util.List<jdk.jfr.consumer.RecordedEvent> events = jdk.jfr.consumer.RecordingFile.readAllEvents(file);
+        Files.delete(file);
+        java.util.List<jdk.jfr.consumer.RecordedEvent> reads = new java.util.ArrayList<>();
+        int writes = 0;
+        for (jdk.jfr.consumer.RecordedEvent e : events) {
+            String n = e.getEventType().getName();
+            if (n.endsWith(".SocketRead")) {
+                reads.add(e);
+            } else if (n.endsWith(".SocketWrite") && e.getLong("bytesWritten") == 10) {
+                writes++;
+            }
+        }
+        int w = writes;
+        t.call("write events of 10 bytes", () -> w >= rounds);
+        t.call("read events", () -> reads.size() >= rounds + 1);
+        t.call("a read names its peer", () -> {
+            for (jdk.jfr.consumer.RecordedEvent e : reads) {
+                if (e.getLong("bytesRead") > 0) {
+                    return e.getString("address") + " " + (e.getInt("port") == peerPort) + " " + e.getLong("bytesRead");
+                }
+            }
+            return "none";
+        });
+        t.call("end of stream recorded", () -> reads.stream().anyMatch(e -> e.getBoolean("endOfStream")));
     }
 
     /** Run with -Djdk.includeInExceptions=hostInfo: connect failures name the address. */

@@ -16,7 +16,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class FreshJvmTest {
     @ParameterizedTest
     @ValueSource(strings = {"interruptedFirstCall", "datagramCollected", "preferIPv4Stack", "hostInfo",
-            "threadChurn", "virtualThreads"})
+            "threadChurn", "virtualThreads", "jfr"})
     void sameAsTheJdk(String name) throws Exception {
         List<String> jvm = switch (name) {
             case "preferIPv4Stack" -> List.of("-Djava.net.preferIPv4Stack=true");
@@ -53,6 +53,8 @@ class FreshJvmTest {
                     "open(addr) !! java.net.ConnectException: Connection refused: localhost/127.0.0.1:1",
                     "finishConnect !! java.net.ConnectException: Connection refused: localhost/127.0.0.1:1",
                     "adaptor !! java.net.ConnectException: Connection refused: localhost/127.0.0.1:1");
+            case "jfr" -> List.of("write events of 10 bytes -> true", "read events -> true",
+                    "a read names its peer -> 127.0.0.1 true 10", "end of stream recorded -> true");
             case "threadChurn" -> List.of("parked reads -> 3000", "fds grown by at most 16 -> true");
             case "virtualThreads" -> List.of("readers started -> true", "heartbeat ticks (at least 20/s) -> true",
                     "echo round trips (at least 200/s) -> true", "accept, then a connect -> true",

@@ -1,0 +1,121 @@
+package io.spool.channels;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import jdk.jfr.Category;
+import jdk.jfr.DataAmount;
+import jdk.jfr.Description;
+import jdk.jfr.Event;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.StackTrace;
+import jdk.jfr.Threshold;
+import jdk.jfr.Timespan;
+
+/** The JFR side of {@link SocketEvents}; loaded only where the jdk.jfr module is. */
+final class JfrSocketEvents {
+    private static final Read READ = new Read();
+    private static final Write WRITE = new Write();
+
+    private JfrSocketEvents() {
+    }
+
+    @Name("io.spool.SocketRead")
+    @Label("SPOOL Socket Read")
+    @Category({"Java Application", "Socket"})
+    @Description("Reading data from a socket channel of the SPOOL provider")
+    @Threshold("20 ms")
+    @StackTrace(true)
+    static final class Read extends Event {
+        @Label("Remote Host")
+        String host;
+        @Label("Remote Address")
+        String address;
+        @Label("Remote Port")
+        int port;
+        @Label("Timeout Value")
+        @Timespan(Timespan.MILLISECONDS)
+        long timeout;
+        @Label("Bytes Read")
+        @DataAmount
+        long bytesRead;
+        @Label("End of Stream")
+        boolean endOfStream;
+        @Label("From Read-Ahead")
+        @Description("Served from bytes a cycle call received ahead: no system call of its own")
+        boolean fromReadAhead;
+    }
+
+    @Name("io.spool.SocketWrite")
+    @Label("SPOOL Socket Write")
+    @Category({"Java Application", "Socket"})
+    @Description("Writing data to a socket channel of the SPOOL provider")
+    @Threshold("20 ms")
+    @StackTrace(true)
+    static final class Write extends Event {
+        @Label("Remote Host")
+        String host;
+        @Label("Remote Address")
+        String address;
+        @Label("Remote Port")
+        int port;
+        @Label("Bytes Written")
+        @DataAmount
+        long bytesWritten;
+        @Label("Write-Behind")
+        @Description("Staged for the next cycle call to send: no system call of its own")
+        boolean staged;
+    }
+
+    static Object beginRead() {
+        if (!READ.isEnabled()) {
+            return null;
+        }
+        Read e = new Read();
+        e.begin();
+        return e;
+    }
+
+    static void endRead(Object o, InetSocketAddress remote, long n, boolean fromReadAhead, long timeoutMillis) {
+        Read e = (Read) o;
+        e.end();
+        if (e.shouldCommit()) {
+            if (remote != null) {
+                e.host = remote.getHostString();
+                InetAddress a = remote.getAddress();
+                e.address = a == null ? null : a.getHostAddress();
+                e.port = remote.getPort();
+            }
+            e.timeout = timeoutMillis;
+            e.bytesRead = Math.max(0, n);
+            e.endOfStream = n < 0;
+            e.fromReadAhead = fromReadAhead;
+            e.commit();
+        }
+    }
+
+    static Object beginWrite() {
+        if (!WRITE.isEnabled()) {
+            return null;
+        }
+        Write e = new Write();
+        e.begin();
+        return e;
+    }
+
+    static void endWrite(Object o, InetSocketAddress remote, long n, boolean staged) {
+        Write e = (Write) o;
+        e.end();
+        if (e.shouldCommit()) {
+            if (remote != null) {
+                e.host = remote.getHostString();
+                InetAddress a = remote.getAddress();
+                e.address = a == null ? null : a.getHostAddress();
+                e.port = remote.getPort();
+            }
+            e.bytesWritten = Math.max(0, n);
+            e.staged = staged;
+            e.commit();
+        }
+    }
+}
