@@ -20,19 +20,32 @@ final class JfrSocketEvents {
     private JfrSocketEvents() {
     }
 
-    @Name("io.spool.SocketRead")
-    @Label("SPOOL Socket Read")
-    @Category({"Java Application", "Socket"})
-    @Description("Reading data from a socket channel of the SPOOL provider")
-    @Threshold("20 ms")
-    @StackTrace(true)
-    static final class Read extends Event {
+    /** The peer's fields, as the JDK's socket events have them. */
+    abstract static class PeerEvent extends Event {
         @Label("Remote Host")
         String host;
         @Label("Remote Address")
         String address;
         @Label("Remote Port")
         int port;
+
+        final void peer(InetSocketAddress remote) {
+            if (remote != null) {
+                host = remote.getHostString();
+                InetAddress a = remote.getAddress();
+                address = a == null ? null : a.getHostAddress();
+                port = remote.getPort();
+            }
+        }
+    }
+
+    @Name("io.spool.SocketRead")
+    @Label("SPOOL Socket Read")
+    @Category({"Java Application", "Socket"})
+    @Description("Reading data from a socket channel of the SPOOL provider")
+    @Threshold("20 ms")
+    @StackTrace(true)
+    static final class Read extends PeerEvent {
         @Label("Timeout Value")
         @Timespan(Timespan.MILLISECONDS)
         long timeout;
@@ -52,13 +65,7 @@ final class JfrSocketEvents {
     @Description("Writing data to a socket channel of the SPOOL provider")
     @Threshold("20 ms")
     @StackTrace(true)
-    static final class Write extends Event {
-        @Label("Remote Host")
-        String host;
-        @Label("Remote Address")
-        String address;
-        @Label("Remote Port")
-        int port;
+    static final class Write extends PeerEvent {
         @Label("Bytes Written")
         @DataAmount
         long bytesWritten;
@@ -80,12 +87,7 @@ final class JfrSocketEvents {
         Read e = (Read) o;
         e.end();
         if (e.shouldCommit()) {
-            if (remote != null) {
-                e.host = remote.getHostString();
-                InetAddress a = remote.getAddress();
-                e.address = a == null ? null : a.getHostAddress();
-                e.port = remote.getPort();
-            }
+            e.peer(remote);
             e.timeout = timeoutMillis;
             e.bytesRead = Math.max(0, n);
             e.endOfStream = n < 0;
@@ -107,12 +109,7 @@ final class JfrSocketEvents {
         Write e = (Write) o;
         e.end();
         if (e.shouldCommit()) {
-            if (remote != null) {
-                e.host = remote.getHostString();
-                InetAddress a = remote.getAddress();
-                e.address = a == null ? null : a.getHostAddress();
-                e.port = remote.getPort();
-            }
+            e.peer(remote);
             e.bytesWritten = Math.max(0, n);
             e.staged = staged;
             e.commit();
