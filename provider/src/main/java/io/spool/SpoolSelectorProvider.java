@@ -3,6 +3,7 @@ package io.spool;
 import io.spool.backend.Backend;
 import io.spool.backend.BackendSelection;
 import io.spool.sys.Config;
+import io.spool.channels.Inherited;
 import io.spool.channels.SpoolDatagramChannel;
 import io.spool.channels.SpoolPipe;
 import io.spool.channels.SpoolSelector;
@@ -108,10 +109,10 @@ public final class SpoolSelectorProvider extends SelectorProvider {
         return new SpoolDatagramChannel(this, family);
     }
 
-    /** Like the JDK's when the process did not inherit a channel. */
+    /** As the JDK's: a socket on fd 0 becomes a channel (see {@link Inherited}). */
     @Override
     public Channel inheritedChannel() throws IOException {
-        return null;
+        return Inherited.get(this);
     }
 
     /** As the JDK's: IPv6 (dual-stack) sockets, unless IPv6 is not available or not wanted. */

@@ -81,8 +81,27 @@ public final class SpoolDatagramChannel extends DatagramChannel implements Spool
         this.family = family;
         this.ipv6 = family == StandardProtocolFamily.INET6;
         this.fd = Sockets.socket(Addresses.linuxFamily(family), Linux.SOCK_DGRAM);
-        this.closer = new FdCloser(fd);
+        this.closer = new FdCloser(fd, false);
         this.cleanable = Waiter.CLEANER.register(this, closer);
+    }
+
+    /** A datagram socket this process inherited (System.inheritedChannel); close leaves /dev/null in its place. */
+    SpoolDatagramChannel(SelectorProvider sp, ProtocolFamily family, int fd) throws IOException {
+        super(sp);
+        this.family = family;
+        this.ipv6 = family == StandardProtocolFamily.INET6;
+        this.fd = fd;
+        this.closer = new FdCloser(fd, true);
+        this.cleanable = Waiter.CLEANER.register(this, closer);
+        synchronized (stateLock) {
+            localAddress = Sockets.localAddress(fd);
+            initialLocalAddress = localAddress;
+            InetSocketAddress peer = Sockets.remoteAddress(fd);
+            if (peer != null) {
+                remoteAddress = peer;
+                state = ST_CONNECTED;
+            }
+        }
     }
 
     /**
@@ -92,16 +111,22 @@ public final class SpoolDatagramChannel extends DatagramChannel implements Spool
      */
     private static final class FdCloser implements Runnable {
         private final int fd;
+        private final boolean inherited;
         private boolean closed;
 
-        FdCloser(int fd) {
+        FdCloser(int fd, boolean inherited) {
             this.fd = fd;
+            this.inherited = inherited;
         }
 
         synchronized void close() throws IOException {
             if (!closed) {
                 closed = true;
-                IO.close(fd);
+                if (inherited) {
+                    IO.release(fd);
+                } else {
+                    IO.close(fd);
+                }
             }
         }
 

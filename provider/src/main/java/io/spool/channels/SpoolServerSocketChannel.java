@@ -31,6 +31,8 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
     private final ProtocolFamily family;
     private final boolean ipv6;
     private final int fd;
+    /** The fd came from the parent process (System.inheritedChannel). */
+    private final boolean inherited;
 
     private final ReentrantLock acceptLock = new ReentrantLock();
     private final Object stateLock = new Object();
@@ -63,6 +65,19 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
         } catch (IOException e) {
             IO.closeQuietly(fd);
             throw e;
+        }
+        this.inherited = false;
+    }
+
+    /** A listener this process inherited (System.inheritedChannel), bound and listening. */
+    SpoolServerSocketChannel(SelectorProvider sp, ProtocolFamily family, int fd) throws IOException {
+        super(sp);
+        this.family = family;
+        this.ipv6 = family == StandardProtocolFamily.INET6;
+        this.fd = fd;
+        this.inherited = true;
+        synchronized (stateLock) {
+            this.localAddress = Sockets.localAddress(fd);
         }
     }
 
@@ -281,7 +296,11 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
     private boolean tryClose() throws IOException {
         if (waiter == null && !isRegistered()) {
             state = ST_CLOSED;
-            IO.close(fd);
+            if (inherited) {
+                IO.release(fd);
+            } else {
+                IO.close(fd);
+            }
             return true;
         }
         return false;

@@ -46,6 +46,8 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
     private final ProtocolFamily family;
     private final boolean ipv6;
     private final int fd;
+    /** The fd came from the parent process (System.inheritedChannel). */
+    private final boolean inherited;
 
     final ReentrantLock readLock = new ReentrantLock();
     final ReentrantLock writeLock = new ReentrantLock();
@@ -113,12 +115,24 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
         this.family = family;
         this.ipv6 = family == StandardProtocolFamily.INET6;
         this.fd = Sockets.socket(Addresses.linuxFamily(family), Linux.SOCK_STREAM);
+        this.inherited = false;
     }
 
     /** A channel for an accepted connection. */
     SpoolSocketChannel(SelectorProvider sp, ProtocolFamily family, int fd, InetSocketAddress remote)
             throws IOException {
+        this(sp, family, fd, remote, false);
+    }
+
+    /**
+     * A channel for a connected socket this process did not open: accepted,
+     * or inherited (System.inheritedChannel; close then leaves /dev/null in
+     * its place).
+     */
+    SpoolSocketChannel(SelectorProvider sp, ProtocolFamily family, int fd, InetSocketAddress remote, boolean inherited)
+            throws IOException {
         super(sp);
+        this.inherited = inherited;
         this.family = family;
         this.ipv6 = family == StandardProtocolFamily.INET6;
         this.fd = fd;
@@ -773,7 +787,11 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
     private boolean tryClose() throws IOException {
         if (readerWaiter == null && writerWaiter == null && !isRegistered()) {
             state = ST_CLOSED;
-            IO.close(fd);
+            if (inherited) {
+                IO.release(fd);
+            } else {
+                IO.close(fd);
+            }
             return true;
         }
         return false;

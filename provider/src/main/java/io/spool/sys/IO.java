@@ -314,6 +314,39 @@ public final class IO {
         }
     }
 
+    /** O_NONBLOCK on an fd this process did not open (an inherited one). */
+    public static void setNonBlocking(int fd) throws IOException {
+        Counters.call();
+        int fl = C.fcntl(fd, Linux.F_GETFL, 0);
+        if (fl < 0 || C.fcntl(fd, Linux.F_SETFL, fl | Linux.O_NONBLOCK) < 0) {
+            throw NativeErrors.io(Native.errno());
+        }
+    }
+
+    /**
+     * Closes the fd of an inherited channel as the JDK does
+     * (sun.nio.ch.InheritedChannel): the channel's fd is a dup of fd 0,
+     * and once it is closed /dev/null takes the place of fds 0, 1 and 2,
+     * so that the socket is let go of and no later open(2) gets them.
+     */
+    public static void release(int fd) throws IOException {
+        close(fd);
+        Counters.call();
+        int nul = C.open("/dev/null", Linux.O_RDWR | Linux.O_CLOEXEC);
+        if (nul < 0) {
+            throw NativeErrors.io(Native.errno());
+        }
+        try {
+            for (int std = 0; std <= 2; std++) {
+                if (C.dup2(nul, std) < 0) {
+                    throw NativeErrors.io(Native.errno());
+                }
+            }
+        } finally {
+            C.close(nul);
+        }
+    }
+
     public static void closeQuietly(int fd) {
         if (fd >= 0) {
             Counters.call();

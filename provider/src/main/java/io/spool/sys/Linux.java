@@ -23,6 +23,8 @@ public final class Linux {
     public static final int SOL_SOCKET = 1;
     public static final int SO_REUSEADDR = 2;
     public static final int SO_TYPE = 3;
+    public static final int SO_ACCEPTCONN = 30;
+    public static final int SO_DOMAIN = 39;
     public static final int SO_ERROR = 4;
     public static final int SO_BROADCAST = 6;
     public static final int SO_SNDBUF = 7;

@@ -115,7 +115,13 @@ public class ConformanceTest {
 
     static List<String> runJvm(String javaBin, String cp, List<String> jvmArgs, String mainClass, List<String> args)
             throws Exception {
-        List<String> cmd = new ArrayList<>();
+        return runJvm(List.of(), javaBin, cp, jvmArgs, mainClass, args);
+    }
+
+    /** The same, with the java command started by {@code wrapper} (a launcher that execs it). */
+    static List<String> runJvm(List<String> wrapper, String javaBin, String cp, List<String> jvmArgs, String mainClass,
+            List<String> args) throws Exception {
+        List<String> cmd = new ArrayList<>(wrapper);
         cmd.add(javaBin);
         cmd.add("-Xshare:auto");
         cmd.add("-XX:TieredStopAtLevel=1");

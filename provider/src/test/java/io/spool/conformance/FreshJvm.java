@@ -29,6 +29,10 @@ public final class FreshJvm {
             case "threadChurn" -> threadChurn(t);
             case "hostInfo" -> hostInfo(t);
             case "jfr" -> jfr(t);
+            case "inherited" -> {
+                inherited(t);
+                return; // printed before the close, which takes stdout away
+            }
             default -> throw new IllegalArgumentException(args[0]);
         }
         for (String l : t.lines()) {
@@ -162,6 +166,74 @@ public final class FreshJvm {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Started with a socket on fd 0 (src/test/resources/inherit.py). Prints
+     * before it closes the channel, because the close puts /dev/null on
+     * fds 0, 1 and 2; what it sees after goes to the file named by
+     * spool.test.after.
+     */
+    static void inherited(Transcript t) throws Exception {
+        java.nio.channels.Channel ch = System.inheritedChannel();
+        t.call("same again", () -> System.inheritedChannel() == ch);
+        t.call("kind", () -> ch == null ? "null" : ch instanceof SocketChannel ? "SocketChannel"
+                : ch instanceof ServerSocketChannel ? "ServerSocketChannel"
+                : ch instanceof DatagramChannel ? "DatagramChannel" : "other");
+        if (ch instanceof SocketChannel) {
+            SocketChannel sc = (SocketChannel) ch;
+            t.call("blocking", sc::isBlocking);
+            t.call("connected", sc::isConnected);
+            t.call("remote", () -> Transcript.show(sc.getRemoteAddress()));
+            t.call("read", () -> {
+                ByteBuffer b = ByteBuffer.allocate(5);
+                while (b.hasRemaining() && sc.read(b) > 0) {
+                    // until 5 bytes
+                }
+                return new String(b.array(), 0, b.position(), java.nio.charset.StandardCharsets.US_ASCII);
+            });
+            t.call("write", () -> sc.write(ByteBuffer.wrap("ok".getBytes(java.nio.charset.StandardCharsets.US_ASCII))));
+            t.call("selectable", () -> {
+                sc.configureBlocking(false);
+                try (Selector s = Selector.open()) {
+                    sc.register(s, java.nio.channels.SelectionKey.OP_WRITE);
+                    return s.select(2000);
+                }
+            });
+        } else if (ch instanceof ServerSocketChannel) {
+            ServerSocketChannel ssc = (ServerSocketChannel) ch;
+            t.call("blocking", ssc::isBlocking);
+            t.call("local", () -> Transcript.show(ssc.getLocalAddress()));
+            t.call("accept", () -> {
+                try (SocketChannel c = SocketChannel.open(ssc.getLocalAddress()); SocketChannel a = ssc.accept()) {
+                    return a.isConnected() && a.getRemoteAddress().equals(c.getLocalAddress());
+                }
+            });
+        } else if (ch instanceof DatagramChannel) {
+            DatagramChannel dc = (DatagramChannel) ch;
+            t.call("blocking", dc::isBlocking);
+            t.call("local", () -> Transcript.show(dc.getLocalAddress()));
+            t.call("receive", () -> {
+                ByteBuffer b = ByteBuffer.allocate(16);
+                dc.receive(b);
+                return new String(b.array(), 0, b.position(), java.nio.charset.StandardCharsets.US_ASCII);
+            });
+        }
+        for (String l : t.lines()) {
+            System.out.println(l);
+        }
+        System.out.flush();
+        if (ch == null) {
+            return;
+        }
+        ch.close();
+        StringBuilder after = new StringBuilder();
+        after.append("open after close -> ").append(ch.isOpen()).append('\n');
+        for (int fd = 0; fd <= 2; fd++) {
+            after.append("fd ").append(fd).append(" after close -> ")
+                    .append(Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd))).append('\n');
+        }
+        Files.writeString(Path.of(System.getProperty("spool.test.after")), after.toString());
     }
 
     /**

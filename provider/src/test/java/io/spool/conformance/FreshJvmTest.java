@@ -69,6 +69,74 @@ class FreshJvmTest {
         assertEquals(expected, spool.get(), "SPOOL's transcript");
     }
 
+    /**
+     * System.inheritedChannel() with a socket on fd 0, started by
+     * src/test/resources/inherit.py as inetd would: the same channel, in
+     * the same state, on both providers, and after close /dev/null on
+     * fds 0, 1 and 2.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"connected", "listener", "datagram", "none"})
+    void inheritedChannel(String mode) throws Exception {
+        CompletableFuture<List<String>> jdk = CompletableFuture.supplyAsync(
+                () -> inherit(mode, ConformanceTest.testClassPathOnly(), List.of()));
+        CompletableFuture<List<String>> spool = CompletableFuture.supplyAsync(
+                () -> inherit(mode, ConformanceTest.classPath(), List.of(ConformanceTest.SPOOL)));
+        List<String> after = List.of("open after close -> false", "fd 0 after close -> /dev/null",
+                "fd 1 after close -> /dev/null", "fd 2 after close -> /dev/null");
+        List<String> expected = new ArrayList<>(List.of("same again -> true"));
+        switch (mode) {
+            case "connected" -> {
+                expected.addAll(List.of("kind -> SocketChannel", "blocking -> true", "connected -> true",
+                        "remote -> 127.0.0.1:PORT", "read -> hello", "write -> 2", "selectable -> 1"));
+                expected.addAll(after);
+                expected.add("peer got -> ok");
+            }
+            case "listener" -> {
+                expected.addAll(List.of("kind -> ServerSocketChannel", "blocking -> true",
+                        "local -> 127.0.0.1:PORT", "accept -> true"));
+                expected.addAll(after);
+            }
+            case "datagram" -> {
+                expected.addAll(List.of("kind -> DatagramChannel", "blocking -> true", "local -> 127.0.0.1:PORT",
+                        "receive -> ping"));
+                expected.addAll(after);
+            }
+            default -> expected.add("kind -> null");
+        }
+        assertEquals(expected, jdk.get(), "the JDK's transcript");
+        assertEquals(expected, spool.get(), "SPOOL's transcript");
+    }
+
+    private static List<String> inherit(String mode, String cp, List<String> jvm) {
+        try {
+            java.nio.file.Path after = java.nio.file.Files.createTempFile("spool-inherited", ".txt");
+            try {
+                List<String> args = new ArrayList<>(jvm);
+                args.add("-Dspool.test.after=" + after);
+                String launcher = java.nio.file.Path.of(ConformanceTest.testClassPathOnly(), "inherit.py").toString();
+                List<String> out = new ArrayList<>();
+                for (String l : ConformanceTest.runJvm(List.of("/usr/bin/python3", launcher, mode), ConformanceTest.java(),
+                        cp, args, FreshJvm.class.getName(), List.of("inherited"))) {
+                    if (l.startsWith("peer got")) {
+                        out.addAll(java.nio.file.Files.readAllLines(after)); // what the JVM saw after its close
+                    }
+                    if (!l.isEmpty()) {
+                        out.add(l);
+                    }
+                }
+                if (!mode.equals("connected") && !mode.equals("none")) {
+                    out.addAll(java.nio.file.Files.readAllLines(after));
+                }
+                return out;
+            } finally {
+                java.nio.file.Files.deleteIfExists(after);
+            }
+        } catch (Exception e) {
+            throw new RuntimeException(e);
+        }
+    }
+
     private static List<String> run(String java, String cp, List<String> jvm, String name) {
         try {
             return ConformanceTest.runJvm(java, cp, jvm, FreshJvm.class.getName(), List.of(name));
