@@ -9,6 +9,7 @@ packages=(
 	qemu-system-x86 busybox-static cpio kmod	# the VM
 	wrk linux-perf gnuplot-nox		# benchmarks
 	maven openjdk-17-jdk-headless		# the provider
+	python3-minimal				# the inherited-channel tests start the JVM with a socket on fd 0
 )
 
 missing=()
