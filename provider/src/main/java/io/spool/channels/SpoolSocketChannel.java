@@ -282,6 +282,34 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
         return connectionReset();
     }
 
+    /**
+     * A blocking write's next try, after a park: if a shutdownOutput or a
+     * close woke it, the write that fails for that (EPIPE) ends the loop
+     * instead, as the JDK's, whose blocked write(2) the signal interrupts:
+     * the caller returns what it wrote, or throws AsynchronousCloseException.
+     */
+    private int writeUnlessShut(ByteBuffer buf) throws IOException {
+        try {
+            return IO.write(fd, buf);
+        } catch (IOException e) {
+            if (isOutputClosed || !isOpen()) {
+                return 0;
+            }
+            throw e;
+        }
+    }
+
+    private long writeUnlessShut(ByteBuffer[] srcs, int offset, int length) throws IOException {
+        try {
+            return IO.write(fd, srcs, offset, length);
+        } catch (IOException e) {
+            if (isOutputClosed || !isOpen()) {
+                return 0;
+            }
+            throw e;
+        }
+    }
+
     private static int normalize(long n) {
         return n == IO.UNAVAILABLE ? 0 : (int) n;
     }
@@ -461,7 +489,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                     int total = Math.max(n, 0);
                     while (buf.hasRemaining() && isOpen() && !isOutputClosed) {
                         park(Linux.POLLOUT, 0);
-                        n = IO.write(fd, buf);
+                        n = writeUnlessShut(buf);
                         total += Math.max(n, 0);
                     }
                     n = total;
@@ -525,7 +553,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                     long total = Math.max(n, 0);
                     while (remaining(srcs, offset, length) && isOpen() && !isOutputClosed) {
                         park(Linux.POLLOUT, 0);
-                        n = IO.write(fd, srcs, offset, length);
+                        n = writeUnlessShut(srcs, offset, length);
                         total += Math.max(n, 0);
                     }
                     n = total;
@@ -928,10 +956,17 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                 throw new NotYetConnectedException();
             }
             if (!isOutputClosed) {
-                if (r == null || !r.shutdownAfter()) {
-                    Sockets.shutdown(fd, Linux.SHUT_WR); // else the drainer sends EOF after the bytes
-                }
+                // first the flag: a writer that the shutdown wakes must see it,
+                // and stop, rather than write again and fail with EPIPE
                 isOutputClosed = true;
+                try {
+                    if (r == null || !r.shutdownAfter()) {
+                        Sockets.shutdown(fd, Linux.SHUT_WR); // else the drainer sends EOF after the bytes
+                    }
+                } catch (IOException e) {
+                    isOutputClosed = false;
+                    throw e;
+                }
                 Waiter w = writerWaiter;
                 if (w != null) {
                     w.unpark();
@@ -1097,7 +1132,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                     int n = IO.write(fd, src);
                     while (n == IO.UNAVAILABLE && isOpen() && !isOutputClosed) {
                         park(Linux.POLLOUT, 0);
-                        n = IO.write(fd, src);
+                        n = writeUnlessShut(src);
                     }
                     if (isOutputClosed) {
                         break;

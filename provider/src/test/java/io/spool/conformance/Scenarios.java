@@ -1095,6 +1095,34 @@ public final class Scenarios {
                 t.call("with timeout", () -> { ss.setSoTimeout(100); return ss.accept(); });
             }
         });
+        add("socket.shutdownOutputWakesWriter", t -> {
+            // a blocking write stuck on a full socket, and shutdownOutput from
+            // another thread: the JDK returns the count written so far, or
+            // throws AsynchronousCloseException; never "Broken pipe"
+            for (int round = 0; round < 5; round++) {
+                SocketChannel[] p = pair(LO4);
+                try (SocketChannel c = p[0]; SocketChannel a = p[1]) {
+                    c.setOption(StandardSocketOptions.SO_SNDBUF, 16384);
+                    AtomicReference<String> r = new AtomicReference<>();
+                    CountDownLatch started = new CountDownLatch(1);
+                    Thread w = new Thread(() -> {
+                        started.countDown();
+                        try {
+                            long n = c.write(ByteBuffer.allocate(8 << 20));
+                            r.set(n > 0 ? "a count" : "returned " + n);
+                        } catch (Exception e) {
+                            r.set(e.getClass().getName());
+                        }
+                    });
+                    w.start();
+                    started.await();
+                    Thread.sleep(300);
+                    c.shutdownOutput();
+                    w.join(10_000);
+                    t.call("round " + round, r::get);
+                }
+            }
+        });
         add("streams.channels", t -> {
             SocketChannel[] p = pair(LO4);
             try (SocketChannel c = p[0]; SocketChannel a = p[1]) {
