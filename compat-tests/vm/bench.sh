@@ -237,7 +237,7 @@ pass() {
 		classpath=$cp:$pcp
 	fi
 	say "$server on $provider, pair $pair: starting the JVM"
-	"$java" "${flags[@]}" -cp "$classpath" "$main" 0 >"$log.out" 2>"$log.err" &
+	"$sjava" "${flags[@]}" -cp "$classpath" "$main" 0 >"$log.out" 2>"$log.err" &
 	server_pid=$!
 	port=
 	for ((i = 0; i < 600; i++)); do

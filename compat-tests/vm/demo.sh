@@ -98,7 +98,7 @@ pass() {
 	fi
 	log=$out/$server-$provider
 	say "$server on $provider: starting the JVM"
-	"$java" "${flags[@]}" -cp "$classpath" "$main" 0 >"$log.out" 2>"$log.err" &
+	"$sjava" "${flags[@]}" -cp "$classpath" "$main" 0 >"$log.out" 2>"$log.err" &
 	server_pid=$!
 	port=
 	for ((i = 0; i < 600; i++)); do

@@ -39,7 +39,7 @@ import java.util.stream.Collectors;
  */
 public final class CompatDriver {
     /** jvmFlags: the same on both providers, and written into the report. */
-    record Server(String name, String mainClass, String kind, List<String> jvmFlags) {
+    record Server(String name, String mainClass, String kind, List<String> jvmFlags, int javaRelease) {
         boolean http() {
             return kind.equals("http");
         }
@@ -47,7 +47,7 @@ public final class CompatDriver {
 
     /** The servers compat runs by default; their classes and flags are in compat-tests/servers.tsv. */
     static final List<String> DEFAULT_SERVERS = List.of("jdk-httpserver", "netty-http", "netty-echo", "jetty",
-            "tomcat");
+            "jetty-vthreads", "tomcat");
 
     /** compat-tests/servers.tsv, the registry that bench and demo read too. */
     static List<Server> registry(Path root) throws IOException {
@@ -57,10 +57,11 @@ public final class CompatDriver {
                 continue;
             }
             String[] f = line.split("\t");
-            if (f.length != 5) {
-                throw new IOException("compat-tests/servers.tsv: not 5 tab-separated columns: " + line);
+            if (f.length != 6) {
+                throw new IOException("compat-tests/servers.tsv: not 6 tab-separated columns: " + line);
             }
-            all.add(new Server(f[0], f[1], f[2], f[4].equals("-") ? List.of() : List.of(f[4].split(" "))));
+            all.add(new Server(f[0], f[1], f[2], f[4].equals("-") ? List.of() : List.of(f[4].split(" ")),
+                    Integer.parseInt(f[5])));
         }
         return all;
     }
@@ -176,9 +177,40 @@ public final class CompatDriver {
 
     // --- one run -----------------------------------------------------------
 
-    private List<String> javaCommand(String provider, List<String> flags, String mainClass) {
+    /**
+     * The java for a server that needs {@code release}: this JVM's, or the
+     * newest JDK under /usr/lib/jvm (as compat-tests/vm/servers.sh picks it).
+     */
+    private String javaFor(int release) throws IOException {
+        if (release <= Runtime.version().feature()) {
+            return java;
+        }
+        String best = null;
+        int bestVersion = 0;
+        File[] jdks = new File("/usr/lib/jvm").listFiles();
+        for (File d : jdks == null ? new File[0] : jdks) {
+            Path rel = d.toPath().resolve("release");
+            Path bin = d.toPath().resolve("bin/java");
+            if (!Files.isReadable(rel) || !Files.isExecutable(bin)) {
+                continue;
+            }
+            for (String l : Files.readAllLines(rel)) {
+                java.util.regex.Matcher m = Pattern.compile("^JAVA_VERSION=\"(\\d+)").matcher(l);
+                if (m.find() && Integer.parseInt(m.group(1)) > bestVersion) {
+                    bestVersion = Integer.parseInt(m.group(1));
+                    best = bin.toString();
+                }
+            }
+        }
+        if (best == null || bestVersion < release) {
+            throw new IOException("no JDK " + release + " or later under /usr/lib/jvm");
+        }
+        return best;
+    }
+
+    private List<String> javaCommand(String javaBin, String provider, List<String> flags, String mainClass) {
         // A crash report where we can read it: the guest's /tmp is gone after the run.
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx512m",
+        List<String> cmd = new ArrayList<>(List.of(javaBin, "-Xmx512m",
                 "-XX:ErrorFile=" + out.resolve("hs_err_%p.log")));
         cmd.addAll(flags);
         String cp = System.getProperty("java.class.path");
@@ -273,7 +305,7 @@ public final class CompatDriver {
     }
 
     private Process start(Server s, String provider, Path stdout, Path stderr) throws IOException {
-        return new ProcessBuilder(javaCommand(provider, s.jvmFlags(), s.mainClass()))
+        return new ProcessBuilder(javaCommand(javaFor(s.javaRelease()), provider, s.jvmFlags(), s.mainClass()))
                 .redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
     }
 
@@ -329,7 +361,7 @@ public final class CompatDriver {
     }
 
     private void runChecks(Run run, Server s, String provider, int port, String tag) throws Exception {
-        List<String> cmd = javaCommand(provider, List.of(), CompatCheck.class.getName());
+        List<String> cmd = javaCommand(java, provider, List.of(), CompatCheck.class.getName());
         cmd.addAll(List.of("--kind", s.kind(), "--port", String.valueOf(port),
                 "--timeout", String.valueOf(checkTimeout)));
         Path checkOut = out.resolve(tag + ".check.out");
@@ -486,6 +518,10 @@ public final class CompatDriver {
             if (!s.jvmFlags().isEmpty()) {
                 md.append("Flags for ").append(s.name()).append(" on both providers: `")
                         .append(String.join(" ", s.jvmFlags())).append("`.\n");
+            }
+            if (s.javaRelease() > Runtime.version().feature()) {
+                md.append(s.name()).append(" needs Java ").append(s.javaRelease())
+                        .append(": it ran on the newest JDK under /usr/lib/jvm, on both providers.\n");
             }
         }
         md.append('\n');

@@ -2,6 +2,7 @@ package io.spool.compat.servers;
 
 import io.spool.compat.Bodies;
 import java.nio.ByteBuffer;
+import java.util.concurrent.Executor;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
@@ -11,11 +12,27 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Blocker;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.VirtualThreads;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
-/** Jetty 12 with a ServerConnector and an ordinary core Handler. */
+/**
+ * Jetty 12 with a ServerConnector and an ordinary core Handler. With
+ * {@code -Dcompat.virtualThreads=true} (JDK 21 and later) its thread pool
+ * runs the handlers on virtual threads, Jetty's own way
+ * (QueuedThreadPool's virtual-threads executor).
+ */
 public final class JettyServerMain {
     public static void main(String[] args) throws Exception {
-        Server server = new Server();
+        QueuedThreadPool pool = new QueuedThreadPool();
+        if (Boolean.getBoolean("compat.virtualThreads")) {
+            Executor vt = VirtualThreads.getDefaultVirtualThreadsExecutor();
+            if (vt == null) {
+                throw new IllegalStateException("compat.virtualThreads: this JVM has no virtual threads");
+            }
+            pool.setVirtualThreadsExecutor(vt);
+            System.err.println("jetty: handlers on virtual threads");
+        }
+        Server server = new Server(pool);
         ServerConnector connector = new ServerConnector(server);
         connector.setPort(Bodies.port(args));
         server.addConnector(connector);
