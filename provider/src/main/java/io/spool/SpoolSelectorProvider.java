@@ -26,28 +26,90 @@ import java.util.Objects;
 
 /**
  * The SPOOL selector provider. Use it, unchanged code and all, with
- * {@code -Djava.nio.channels.spi.SelectorProvider=io.spool.SpoolSelectorProvider}.
+ * {@code -Djava.nio.channels.spi.SelectorProvider=io.spool.SpoolSelectorProvider}
+ * or merely with the jar on the class path (its META-INF/services entry).
  * The backend ({@code -Dspool.backend=auto|spool|epoll}) is chosen on first use.
+ *
+ * <p><b>Declining.</b> With {@code -Dspool.enabled=false}, or where SPOOL
+ * cannot run (not Linux, a JNR jar missing, its native stub not loadable),
+ * a provider that the JDK found through the class path declines, and the
+ * JDK's own provider serves: the JDK's lookup (17 to 23) passes over a
+ * provider whose constructor throws SecurityException. JDK 24 and later
+ * no longer pass over one, and no public API reaches the JDK's provider
+ * from here; there a disabled SPOOL serves on its epoll backend, with no
+ * batching, as the JDK's would. One log line at WARNING says which.
  */
 public final class SpoolSelectorProvider extends SelectorProvider {
+    private static final System.Logger LOG = System.getLogger("io.spool");
     private final Object lock = new Object();
+    /** Set when SPOOL is disabled but must serve: the epoll backend, which batches nothing. */
+    private final String forcedBackend;
     private Backend backend;
     private IOException backendFailure;
 
     /**
      * @throws IllegalArgumentException a spool.* system property has a bad
      *         value; the message names it and what it takes
+     * @throws SecurityException SPOOL declines (see the class comment), and
+     *         the JDK's provider serves instead
      */
     public SpoolSelectorProvider() {
-        Config.get();
+        Config c = Config.get();
+        String why = c.enabled ? cannotRun() : "spool.enabled=false";
+        String forced = null;
+        if (why != null) {
+            boolean named = SpoolSelectorProvider.class.getName().equals(
+                    System.getProperty("java.nio.channels.spi.SelectorProvider"));
+            if (!named && Runtime.version().feature() < 24) {
+                LOG.log(System.Logger.Level.WARNING, "SPOOL: not serving (" + why
+                        + "); the JDK's selector provider serves this JVM");
+                throw new SecurityException("SPOOL declines: " + why);
+            }
+            if (c.enabled) {
+                // named explicitly, or JDK 24+: nothing can serve in SPOOL's place
+                LOG.log(System.Logger.Level.WARNING, "SPOOL: cannot run (" + why + "); remove the SPOOL jar "
+                        + "from the class path, or the SelectorProvider property naming it, to use the JDK's");
+            } else {
+                LOG.log(System.Logger.Level.WARNING, "SPOOL: spool.enabled=false, but "
+                        + (named ? "java.nio.channels.spi.SelectorProvider names SPOOL"
+                                : "JDK " + Runtime.version().feature() + " cannot fall back to its own provider")
+                        + ": SPOOL serves on its epoll backend, with no batching");
+                forced = "epoll";
+            }
+        }
+        this.forcedBackend = forced;
         CountersDump.installIfAsked();
+    }
+
+    /** Why SPOOL cannot run in this JVM, or null. */
+    private static String cannotRun() {
+        if (!System.getProperty("os.name", "").equals("Linux")) {
+            return "not Linux: " + System.getProperty("os.name");
+        }
+        ClassLoader l = SpoolSelectorProvider.class.getClassLoader();
+        for (String c : new String[] {"jnr.ffi.LibraryLoader", "com.kenai.jffi.MemoryIO",
+                "jnr.constants.platform.Errno"}) {
+            try {
+                Class.forName(c, false, l);
+            } catch (ClassNotFoundException | LinkageError e) {
+                return "the class path lacks " + c + " (the JNR jars)";
+            }
+        }
+        try {
+            Class.forName("io.spool.sys.Native", true, l); // loads libc through jffi's native stub
+        } catch (LinkageError e) {
+            return "JNR cannot load its native code: " + e;
+        } catch (ClassNotFoundException e) {
+            return e.toString();
+        }
+        return null;
     }
 
     private Backend backend() throws IOException {
         synchronized (lock) {
             if (backend == null && backendFailure == null) {
                 try {
-                    backend = BackendSelection.select(Config.get().backend);
+                    backend = BackendSelection.select(forcedBackend != null ? forcedBackend : Config.get().backend);
                 } catch (IOException e) {
                     backendFailure = e;
                 }

@@ -26,6 +26,8 @@ public final class Config {
         return p;
     }
 
+    static final Property ENABLED = define("spool.enabled", "true", "true, false",
+            "false: SPOOL does not serve; found through the class path on JDK 17 to 23, it hands over to the JDK's provider");
     static final Property BACKEND = define("spool.backend", "auto", "auto, spool, epoll",
             "which backend serves channels; auto tries spool, then epoll");
     static final Property READ_AHEAD = define("spool.readAhead", "true", "true, false",
@@ -55,6 +57,7 @@ public final class Config {
 
     private static volatile Config instance;
 
+    public final boolean enabled;
     public final String backend;
     public final boolean readAhead;
     public final boolean writeBehind;
@@ -71,6 +74,7 @@ public final class Config {
     public final String countersFile;
 
     Config(Properties p) {
+        enabled = bool(p, ENABLED);
         backend = choice(p, BACKEND, "auto", "spool", "epoll");
         readAhead = bool(p, READ_AHEAD);
         writeBehind = bool(p, WRITE_BEHIND);

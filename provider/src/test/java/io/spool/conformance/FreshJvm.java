@@ -29,6 +29,7 @@ public final class FreshJvm {
             case "threadChurn" -> threadChurn(t);
             case "hostInfo" -> hostInfo(t);
             case "jfr" -> jfr(t);
+            case "whoServes" -> whoServes(t);
             case "inherited" -> {
                 inherited(t);
                 return; // printed before the close, which takes stdout away
@@ -234,6 +235,30 @@ public final class FreshJvm {
                     .append(Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd))).append('\n');
         }
         Files.writeString(Path.of(System.getProperty("spool.test.after")), after.toString());
+    }
+
+    /** Which provider serves this JVM, its backend, and that a connection works on it. */
+    static void whoServes(Transcript t) throws Exception {
+        java.nio.channels.spi.SelectorProvider p = java.nio.channels.spi.SelectorProvider.provider();
+        t.call("provider", () -> p.getClass().getName());
+        t.call("backend", () -> {
+            try {
+                return p.getClass().getMethod("backendName").invoke(p);
+            } catch (NoSuchMethodException e) {
+                return "none";
+            }
+        });
+        t.call("round trip", () -> {
+            try (ServerSocketChannel ssc = ServerSocketChannel.open(); Selector sel = Selector.open()) {
+                ssc.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                try (SocketChannel c = SocketChannel.open(ssc.getLocalAddress()); SocketChannel a = ssc.accept()) {
+                    c.write(ByteBuffer.wrap(new byte[] {42}));
+                    ByteBuffer b = ByteBuffer.allocate(1);
+                    a.read(b);
+                    return b.get(0) == 42 && sel.selectNow() == 0;
+                }
+            }
+        });
     }
 
     /**

@@ -70,6 +70,47 @@ class FreshJvmTest {
     }
 
     /**
+     * Who serves a JVM with SPOOL's jar on the class path and no property
+     * naming a provider (the META-INF/services entry), and whether it
+     * works: SPOOL when it can run; the JDK's provider when SPOOL is off
+     * or lacks its JNR jars (JDK 17 to 23 pass over a provider that
+     * declines); SPOOL on epoll when it is off but cannot hand over.
+     */
+    @org.junit.jupiter.api.Test
+    void whoServesWithTheJarOnTheClassPath() throws Exception {
+        String backend = System.getProperty("spool.expectBackend", "epoll");
+        String jdk = "sun.nio.ch.EPollSelectorProvider";
+        String spool = "io.spool.SpoolSelectorProvider";
+        String cp = ConformanceTest.classPath();
+        String noJnr = System.getProperty("spool.test.classes", "target/classes") + java.io.File.pathSeparator
+                + ConformanceTest.testClassPathOnly();
+        String java = ConformanceTest.java();
+        assertEquals(List.of("provider -> " + spool, "backend -> " + backend, "round trip -> true"),
+                whoServes(java, cp, List.of()), "found through the class path");
+        assertEquals(List.of("provider -> " + jdk, "backend -> none", "round trip -> true"),
+                whoServes(java, cp, List.of("-Dspool.enabled=false")), "spool.enabled=false");
+        assertEquals(List.of("provider -> " + jdk, "backend -> none", "round trip -> true"),
+                whoServes(java, noJnr, List.of()), "no JNR jars");
+        assertEquals(List.of("provider -> " + spool, "backend -> epoll", "round trip -> true"),
+                whoServes(java, cp, List.of("-Dspool.enabled=false", ConformanceTest.SPOOL)),
+                "spool.enabled=false, but named by the property");
+        String newest = ConformanceTest.java21();
+        int feature = Integer.parseInt(java.nio.file.Files.readAllLines(
+                java.nio.file.Path.of(newest).getParent().getParent().resolve("release")).stream()
+                .filter(l -> l.startsWith("JAVA_VERSION=")).findFirst().orElseThrow()
+                .replaceAll("^JAVA_VERSION=\"(\\d+).*", "$1"));
+        // JDK 24 and later no longer pass over a provider that declines: SPOOL serves, batching nothing
+        assertEquals(feature >= 24
+                ? List.of("provider -> " + spool, "backend -> epoll", "round trip -> true")
+                : List.of("provider -> " + jdk, "backend -> none", "round trip -> true"),
+                whoServes(newest, cp, List.of("-Dspool.enabled=false")), "spool.enabled=false on JDK " + feature);
+    }
+
+    private static List<String> whoServes(String java, String cp, List<String> jvm) throws Exception {
+        return ConformanceTest.runJvm(java, cp, jvm, FreshJvm.class.getName(), List.of("whoServes"));
+    }
+
+    /**
      * System.inheritedChannel() with a socket on fd 0, started by
      * src/test/resources/inherit.py as inetd would: the same channel, in
      * the same state, on both providers, and after close /dev/null on
