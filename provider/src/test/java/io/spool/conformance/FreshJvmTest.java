@@ -84,15 +84,15 @@ class FreshJvmTest {
         String cp = ConformanceTest.classPath();
         String noJnr = System.getProperty("spool.test.classes", "target/classes") + java.io.File.pathSeparator
                 + ConformanceTest.testClassPathOnly();
-        String java = ConformanceTest.java();
+        String javaBin = ConformanceTest.java();
         assertEquals(List.of("provider -> " + spool, "backend -> " + backend, "round trip -> true"),
-                whoServes(java, cp, List.of()), "found through the class path");
+                whoServes(javaBin, cp, List.of()), "found through the class path");
         assertEquals(List.of("provider -> " + jdk, "backend -> none", "round trip -> true"),
-                whoServes(java, cp, List.of("-Dspool.enabled=false")), "spool.enabled=false");
+                whoServes(javaBin, cp, List.of("-Dspool.enabled=false")), "spool.enabled=false");
         assertEquals(List.of("provider -> " + jdk, "backend -> none", "round trip -> true"),
-                whoServes(java, noJnr, List.of()), "no JNR jars");
+                whoServes(javaBin, noJnr, List.of()), "no JNR jars");
         assertEquals(List.of("provider -> " + spool, "backend -> epoll", "round trip -> true"),
-                whoServes(java, cp, List.of("-Dspool.enabled=false", ConformanceTest.SPOOL)),
+                whoServes(javaBin, cp, List.of("-Dspool.enabled=false", ConformanceTest.SPOOL)),
                 "spool.enabled=false, but named by the property");
         String newest = ConformanceTest.java21();
         int feature = Integer.parseInt(java.nio.file.Files.readAllLines(

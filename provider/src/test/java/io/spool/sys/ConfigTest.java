@@ -25,6 +25,7 @@ class ConfigTest {
     @Test
     void defaultsAreTheDocumentedOnes() {
         Config c = new Config(new Properties());
+        assertTrue(c.enabled);
         assertEquals("auto", c.backend);
         assertTrue(c.readAhead && c.writeBehind && c.acceptAhead);
         assertEquals(1 << 20, c.arena);
@@ -36,11 +37,12 @@ class ConfigTest {
         assertEquals(120_000, c.drainTimeoutMs);
         assertEquals(30_000, c.flushTimeoutMs);
         assertNull(c.countersFile);
-        assertEquals(13, Config.properties().size());
+        assertEquals(14, Config.properties().size());
     }
 
     @Test
     void goodValuesAreTaken() {
+        assertEquals(false, with("spool.enabled", "FALSE").enabled);
         assertEquals("epoll", with("spool.backend", " EPOLL ").backend);
         assertEquals(false, with("spool.writeBehind", "false").writeBehind);
         assertEquals(4096, with("spool.arena", "4096").arena);
@@ -52,6 +54,7 @@ class ConfigTest {
     @Test
     void badValuesNameTheProperty() {
         Map<String, List<String>> bad = Map.ofEntries(
+                Map.entry("spool.enabled", List.of("no", "")),
                 Map.entry("spool.backend", List.of("uring2", "")),
                 Map.entry("spool.readAhead", List.of("yes", "0")),
                 Map.entry("spool.writeBehind", List.of("off")),
