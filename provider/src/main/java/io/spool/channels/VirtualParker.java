@@ -14,9 +14,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * JDK's sun.nio.ch.Poller: an epoll instance and a platform daemon thread
  * that unparks the virtual thread registered for each fd that becomes
  * ready. One for reads (and accepts), one for writes (and connects), so a
- * reader and a writer of one socket can wait at once. Registrations are
- * one-shot and removed by the waiter when its park ends, before the
- * channel can close the fd.
+ * reader and a writer of one socket can wait at once.
+ *
+ * <p>Registrations are one-shot, and handled as the JDK's EPollPoller
+ * does: a park re-arms the fd's registration (EPOLL_CTL_MOD, or ADD the
+ * first time), and when it ends, a registration whose event fired is left
+ * as it is (one-shot: disabled) and any other is removed (DEL). So the
+ * common park costs one epoll_ctl, and no armed registration outlives its
+ * park; a disabled one goes with the fd's file.
  */
 final class VirtualParker {
     private static final int MAX_EVENTS = 64;
@@ -60,20 +65,22 @@ final class VirtualParker {
     }
 
     void register(int fd, int events, Waiter.Virtual w) throws IOException {
+        w.polled = false;
         waiters.put(fd, w);
         int ev = (events & (Linux.POLLIN | Linux.POLLOUT)) | Linux.EPOLLONESHOT;
-        if (ctl(Linux.EPOLL_CTL_ADD, fd, ev) < 0) {
+        if (ctl(Linux.EPOLL_CTL_MOD, fd, ev) < 0) { // re-arm
             int e = Native.errno();
-            if (e != Errno.EEXIST || ctl(Linux.EPOLL_CTL_MOD, fd, ev) < 0) {
+            if (e != Errno.ENOENT || ctl(Linux.EPOLL_CTL_ADD, fd, ev) < 0) {
                 waiters.remove(fd, w);
-                throw NativeErrors.io(e == Errno.EEXIST ? Native.errno() : e);
+                throw NativeErrors.io(e == Errno.ENOENT ? Native.errno() : e);
             }
         }
     }
 
     void deregister(int fd, Waiter.Virtual w) {
-        if (waiters.remove(fd, w)) {
-            ctl(Linux.EPOLL_CTL_DEL, fd, 0); // ENOENT or EBADF: gone already
+        waiters.remove(fd, w);
+        if (!w.polled) {
+            ctl(Linux.EPOLL_CTL_DEL, fd, 0); // still armed: remove it (ENOENT or EBADF: gone already)
         }
     }
 
@@ -93,6 +100,7 @@ final class VirtualParker {
                 int fd = (int) events.getLong(i * Linux.EPOLL_EVENT_SIZE + Linux.EPOLL_DATA_OFFSET);
                 Waiter.Virtual w = waiters.get(fd);
                 if (w != null) {
+                    w.polled = true; // the one-shot registration is disabled now
                     w.unpark();
                 }
             }

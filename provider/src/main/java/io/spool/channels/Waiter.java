@@ -133,6 +133,8 @@ abstract class Waiter {
         final Thread thread;
         /** Readiness or unpark since the park began (or before it). */
         volatile boolean woken;
+        /** The parker saw this park's event: its one-shot registration is disabled, not armed. */
+        volatile boolean polled;
 
         Virtual(Thread thread) {
             this.thread = thread;
