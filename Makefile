@@ -65,7 +65,7 @@ check-kmod: setup
 check-provider: setup
 	$(MAKE) -C kmod KVER=$(KVER) SPOOL_PROC_STAT=1
 	$(MVN) -pl provider -am -DskipTests package
-	@$(VM_SUITE) check-provider $(BUILD)/check-provider 900 "JUnit log in build/check-provider/junit.log" -- \
+	@$(VM_SUITE) check-provider $(BUILD)/check-provider 1200 "JUnit log in build/check-provider/junit.log" -- \
 		provider/vm/check-provider.sh $(CURDIR)/kmod/spool.ko $(BUILD)/check-provider
 
 clean:

@@ -6,7 +6,9 @@
 # Loads spool.ko (built with SPOOL_PROC_STAT), runs the provider's JUnit
 # suite with the JUnit console launcher on the spool backend
 # (-Dspool.backend=spool, which forked scenario JVMs inherit): every test,
-# including those tagged "spool" that the host run excludes. Then checks that the
+# including those tagged "spool" that the host run excludes, but not those
+# tagged "host" (independent of the backend, and slow to start JVMs for
+# under emulation: FreshJvmTest's but its virtual threads). Then checks that the
 # module's cycle counter moved. Prints one line per check and ends with
 # exactly one line "N passed, N failed" (the JUnit tests plus these checks).
 # Environment: JAVA (default: java on PATH), JUNIT_ARGS (extra launcher args,
@@ -60,7 +62,7 @@ cd "$repo/provider" || exit 1
 	-Dspool.test.lib="$t/lib" \
 	-cp "$t/junit-console/junit-platform-console-standalone.jar:$cp" \
 	org.junit.platform.console.ConsoleLauncher execute \
-	${JUNIT_ARGS:---scan-class-path "$t/test-classes"} \
+	${JUNIT_ARGS:---scan-class-path "$t/test-classes" --exclude-tag host} \
 	--reports-dir "$reports" --details=tree --disable-banner \
 	>"$out/junit.log" 2>&1
 rc=$?
