@@ -14,9 +14,11 @@ import java.net.InetSocketAddress;
  * .withThreshold(Duration.ZERO)}, records every one.
  *
  * <p>This class names no JFR type, so a runtime without the jdk.jfr
- * module loads it safely: {@link JfrSocketEvents} is touched only when
- * the module is there. With no recording running, an operation pays one
- * check.
+ * module loads it safely. The event classes are loaded only once the
+ * Flight Recorder is initialized (a recording was started): loading and
+ * registering them costs about 150 ms, which a JVM that records nothing
+ * must not pay on its first write. Until then an operation pays one check
+ * of a static field.
  */
 final class SocketEvents {
     private static final boolean JFR = ModuleLayer.boot().findModule("jdk.jfr").isPresent();
@@ -24,9 +26,14 @@ final class SocketEvents {
     private SocketEvents() {
     }
 
+    /** Whether a recording may be running: JFR is there and initialized. */
+    private static boolean recorder() {
+        return JFR && JfrGate.initialized();
+    }
+
     /** Before a read: an event to end, or null when none is recorded. */
     static Object beginRead() {
-        return JFR ? JfrSocketEvents.beginRead() : null;
+        return recorder() ? JfrSocketEvents.beginRead() : null;
     }
 
     /** After a read that returned {@code n} (-1: end of stream). */
@@ -37,7 +44,7 @@ final class SocketEvents {
     }
 
     static Object beginWrite() {
-        return JFR ? JfrSocketEvents.beginWrite() : null;
+        return recorder() ? JfrSocketEvents.beginWrite() : null;
     }
 
     static void endWrite(Object event, InetSocketAddress remote, long n, boolean staged) {
