@@ -187,11 +187,9 @@ public final class SpoolSelectorProvider extends SelectorProvider {
         if (family == StandardProtocolFamily.INET6 && !Sockets.ipv6Available()) {
             throw new UnsupportedOperationException("IPv6 not available");
         }
-        if (family == StandardProtocolFamily.INET || family == StandardProtocolFamily.INET6) {
+        if (family == StandardProtocolFamily.INET || family == StandardProtocolFamily.INET6
+                || family == StandardProtocolFamily.UNIX) {
             return family;
-        }
-        if ("UNIX".equals(family.name())) {
-            throw new UnsupportedOperationException("SPOOL: UNIX domain sockets are not supported yet");
         }
         throw new UnsupportedOperationException("Protocol family not supported");
     }

@@ -2,7 +2,7 @@ package io.spool.backend;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 
 /**
@@ -32,7 +32,7 @@ public interface Poller extends Closeable {
         }
 
         /** Accept-ahead: a connection accepted on the listener {@code cookie}. */
-        default void accepted(long cookie, int fd, InetSocketAddress peer) {
+        default void accepted(long cookie, int fd, SocketAddress peer) {
             throw new UnsupportedOperationException("accept-ahead");
         }
 

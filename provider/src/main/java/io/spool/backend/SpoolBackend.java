@@ -8,6 +8,7 @@ import io.spool.sys.Linux;
 import io.spool.sys.Memory;
 import io.spool.sys.Native;
 import io.spool.sys.NativeErrors;
+import io.spool.sys.SockAddr;
 import io.spool.sys.SpoolAbi;
 import io.spool.sys.SpoolAbi.Conn;
 import io.spool.sys.SpoolAbi.Ctl;
@@ -20,6 +21,7 @@ import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 
@@ -358,10 +360,18 @@ public final class SpoolBackend implements Backend {
             return n;
         }
 
-        private InetSocketAddress peer(int co) {
+        /**
+         * The peer in a struct spool_conn: a sockaddr_in or sockaddr_in6, or
+         * a sockaddr_un whose path fits in the record's 32 bytes; null
+         * when it does not (the channel then asks getpeername).
+         */
+        private SocketAddress peer(int co) {
             int len = conns.getInt(co + Conn.ADDRLEN);
-            int a = co + Conn.ADDR; // a struct sockaddr_in or sockaddr_in6
+            int a = co + Conn.ADDR; // a struct sockaddr_in, sockaddr_in6 or sockaddr_un
             int family = conns.getShort(a) & 0xffff;
+            if (family == Linux.AF_UNIX) {
+                return len <= Conn.SIZE - Conn.ADDR ? SockAddr.unixAddress(conns, a, len) : null;
+            }
             int port = ((conns.get(a + 2) & 0xff) << 8) | (conns.get(a + 3) & 0xff);
             try {
                 if (family == Linux.AF_INET && len >= 8) {

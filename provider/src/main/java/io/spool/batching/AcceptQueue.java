@@ -1,7 +1,7 @@
 package io.spool.batching;
 
 import io.spool.sys.IO;
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.ArrayDeque;
 
 /**
@@ -13,9 +13,9 @@ import java.util.ArrayDeque;
 public final class AcceptQueue {
     public static final class Conn {
         public final int fd;
-        public final InetSocketAddress peer;
+        public final SocketAddress peer;
 
-        Conn(int fd, InetSocketAddress peer) {
+        Conn(int fd, SocketAddress peer) {
             this.fd = fd;
             this.peer = peer;
         }
@@ -26,7 +26,7 @@ public final class AcceptQueue {
     private volatile int size;
 
     /** A connection accepted by a cycle; closed at once if the listener is closed. */
-    public void add(int fd, InetSocketAddress peer) {
+    public void add(int fd, SocketAddress peer) {
         synchronized (this) {
             if (!closed) {
                 queue.addLast(new Conn(fd, peer));

@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.channels.UnsupportedAddressTypeException;
@@ -18,7 +19,21 @@ final class Addresses {
     }
 
     static int linuxFamily(ProtocolFamily family) {
+        if (family == StandardProtocolFamily.UNIX) {
+            return Linux.AF_UNIX;
+        }
         return family == StandardProtocolFamily.INET ? Linux.AF_INET : Linux.AF_INET6;
+    }
+
+    /** The JDK's UnixDomainSockets.checkAddress(sa). */
+    static UnixDomainSocketAddress checkUnix(SocketAddress sa) {
+        if (sa == null) {
+            throw new NullPointerException();
+        }
+        if (!(sa instanceof UnixDomainSocketAddress)) {
+            throw new UnsupportedAddressTypeException();
+        }
+        return (UnixDomainSocketAddress) sa;
     }
 
     /** The JDK's Net.checkAddress(sa, family). */

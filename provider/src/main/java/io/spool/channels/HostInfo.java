@@ -3,6 +3,7 @@ package io.spool.channels;
 import java.io.IOException;
 import java.lang.reflect.Constructor;
 import java.net.InetSocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.net.SocketAddress;
 import java.security.Security;
 import java.util.Locale;
@@ -38,12 +39,19 @@ final class HostInfo {
 
     /** The exception, or one of its class whose message ends with the address (the stack kept). */
     static IOException of(IOException e, SocketAddress addr) {
-        if (!ENABLED || !(addr instanceof InetSocketAddress)) {
+        String where;
+        if (!ENABLED) {
+            return e;
+        } else if (addr instanceof InetSocketAddress) {
+            where = addr.toString();
+        } else if (addr instanceof UnixDomainSocketAddress) {
+            where = ((UnixDomainSocketAddress) addr).getPath().toString();
+        } else {
             return e;
         }
         try {
             Constructor<? extends IOException> c = e.getClass().getConstructor(String.class);
-            IOException e1 = c.newInstance(e.getMessage() + ": " + addr);
+            IOException e1 = c.newInstance(e.getMessage() + ": " + where);
             e1.setStackTrace(e.getStackTrace());
             return e1;
         } catch (ReflectiveOperationException | RuntimeException x) {

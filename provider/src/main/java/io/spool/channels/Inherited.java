@@ -7,7 +7,7 @@ import io.spool.sys.Native;
 import io.spool.sys.NativeErrors;
 import io.spool.sys.Sockets;
 import java.io.IOException;
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.ProtocolFamily;
 import java.net.StandardProtocolFamily;
 import java.nio.channels.Channel;
@@ -18,13 +18,14 @@ import java.nio.channels.spi.SelectorProvider;
  * socket on fd 0 (inetd, systemd socket activation) becomes a channel of
  * this provider, on a dup of fd 0. A connected stream socket gives a
  * SocketChannel, an unconnected one a ServerSocketChannel, a datagram
- * socket a DatagramChannel; anything else gives null. The channel starts
- * in blocking mode. Closing it puts /dev/null on fds 0, 1 and 2, as the
- * JDK does. Made once and cached, as the JDK's.
+ * socket a DatagramChannel; anything else gives null. TCP and UNIX
+ * domain stream sockets are taken, and UDP ones; a UNIX datagram socket
+ * gives null (NIO has no channel for it). The channel starts in blocking
+ * mode. Closing it puts /dev/null on fds 0, 1 and 2, as the JDK does.
+ * Made once and cached, as the JDK's.
  *
- * <p>Not yet: a UNIX domain socket on fd 0 gives null (the JDK gives a
- * UNIX channel), because this provider has no UNIX channels yet. The
- * fd is made O_NONBLOCK, which the file description shares with fd 0.
+ * <p>The fd is made O_NONBLOCK, which the file description shares with
+ * fd 0.
  */
 public final class Inherited {
     private static boolean done; // guarded by Inherited.class
@@ -76,12 +77,15 @@ public final class Inherited {
             family = StandardProtocolFamily.INET;
         } else if (domain == Linux.AF_INET6) {
             family = StandardProtocolFamily.INET6;
+        } else if (domain == Linux.AF_UNIX && type == Linux.SOCK_STREAM) {
+            family = StandardProtocolFamily.UNIX;
         } else {
-            return null; // AF_UNIX and others: not yet (see the class comment)
+            return null;
         }
         IO.setNonBlocking(fd); // blocking mode is done by parking, as for every channel here
         if (type == Linux.SOCK_STREAM) {
-            InetSocketAddress peer = Sockets.remoteAddress(fd);
+            SocketAddress peer = family == StandardProtocolFamily.UNIX
+                    ? Sockets.unixRemoteAddress(fd) : Sockets.remoteAddress(fd);
             if (peer == null) {
                 return new SpoolServerSocketChannel(provider, family, fd);
             }

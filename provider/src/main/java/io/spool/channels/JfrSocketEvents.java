@@ -2,6 +2,8 @@ package io.spool.channels;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
 import jdk.jfr.Category;
 import jdk.jfr.DataAmount;
 import jdk.jfr.Description;
@@ -29,12 +31,18 @@ final class JfrSocketEvents {
         @Label("Remote Port")
         int port;
 
-        final void peer(InetSocketAddress remote) {
-            if (remote != null) {
-                host = remote.getHostString();
-                InetAddress a = remote.getAddress();
+        /** As the JDK's socket events: a UNIX peer is "Unix domain socket", [path], port 0. */
+        final void peer(SocketAddress remote) {
+            if (remote instanceof InetSocketAddress) {
+                InetSocketAddress isa = (InetSocketAddress) remote;
+                host = isa.getHostString();
+                InetAddress a = isa.getAddress();
                 address = a == null ? null : a.getHostAddress();
-                port = remote.getPort();
+                port = isa.getPort();
+            } else if (remote instanceof UnixDomainSocketAddress) {
+                host = "Unix domain socket";
+                address = "[" + ((UnixDomainSocketAddress) remote).getPath() + "]";
+                port = 0;
             }
         }
     }
@@ -83,7 +91,7 @@ final class JfrSocketEvents {
         return e;
     }
 
-    static void endRead(Object o, InetSocketAddress remote, long n, boolean fromReadAhead, long timeoutMillis) {
+    static void endRead(Object o, SocketAddress remote, long n, boolean fromReadAhead, long timeoutMillis) {
         Read e = (Read) o;
         e.end();
         if (e.shouldCommit()) {
@@ -105,7 +113,7 @@ final class JfrSocketEvents {
         return e;
     }
 
-    static void endWrite(Object o, InetSocketAddress remote, long n, boolean staged) {
+    static void endWrite(Object o, SocketAddress remote, long n, boolean staged) {
         Write e = (Write) o;
         e.end();
         if (e.shouldCommit()) {

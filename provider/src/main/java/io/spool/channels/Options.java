@@ -43,6 +43,7 @@ final class Options {
     static final SocketOption<Integer> TCP_KEEPCOUNT = ext("TCP_KEEPCOUNT");
     static final SocketOption<Integer> SO_INCOMING_NAPI_ID = ext("SO_INCOMING_NAPI_ID");
     static final SocketOption<Boolean> IP_DONTFRAGMENT = ext("IP_DONTFRAGMENT");
+    static final SocketOption<Object> SO_PEERCRED = ext("SO_PEERCRED");
 
     @SuppressWarnings("unchecked")
     private static <T> SocketOption<T> ext(String field) {
@@ -70,6 +71,19 @@ final class Options {
     static final Set<SocketOption<?>> SOCKET = socketOptions();
     static final Set<SocketOption<?>> SERVER = serverOptions();
     static final Set<SocketOption<?>> DATAGRAM = datagramOptions();
+    /** A UNIX domain stream socket's (the JDK's defaultUnixOptions). */
+    static final Set<SocketOption<?>> UNIX_SOCKET = unixSocketOptions();
+    /** A UNIX domain listener's: the receive buffer only. */
+    static final Set<SocketOption<?>> UNIX_SERVER = Set.of(StandardSocketOptions.SO_RCVBUF);
+
+    private static Set<SocketOption<?>> unixSocketOptions() {
+        Set<SocketOption<?>> s = new HashSet<>();
+        s.add(StandardSocketOptions.SO_SNDBUF);
+        s.add(StandardSocketOptions.SO_RCVBUF);
+        s.add(StandardSocketOptions.SO_LINGER);
+        addIf(s, SO_PEERCRED);
+        return Collections.unmodifiableSet(s);
+    }
 
     private static Set<SocketOption<?>> socketOptions() {
         Set<SocketOption<?>> s = new HashSet<>();
@@ -131,6 +145,9 @@ final class Options {
 
     /** setsockopt for a supported option; ipv6 is the socket's family. */
     static void set(int fd, boolean ipv6, SocketOption<?> name, Object value) throws IOException {
+        if (name == SO_PEERCRED) {
+            throw new SocketException("SO_PEERCRED cannot be set "); // sic, the JDK's message
+        }
         if (name == StandardSocketOptions.SO_LINGER) {
             int i = (Integer) value;
             Sockets.setLinger(fd, i < 0 ? -1 : Math.min(i, 65535));
@@ -186,6 +203,9 @@ final class Options {
     }
 
     static Object get(int fd, boolean ipv6, SocketOption<?> name) throws IOException {
+        if (name == SO_PEERCRED) {
+            return PeerCredentials.of(fd);
+        }
         if (name == StandardSocketOptions.SO_LINGER) {
             return Sockets.getLinger(fd);
         }

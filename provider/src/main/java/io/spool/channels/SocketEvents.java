@@ -1,6 +1,6 @@
 package io.spool.channels;
 
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 
 /**
  * Flight Recorder events for socket reads and writes on SPOOL's channels,
@@ -37,7 +37,7 @@ final class SocketEvents {
     }
 
     /** After a read that returned {@code n} (-1: end of stream). */
-    static void endRead(Object event, InetSocketAddress remote, long n, boolean fromReadAhead, long timeoutMillis) {
+    static void endRead(Object event, SocketAddress remote, long n, boolean fromReadAhead, long timeoutMillis) {
         if (event != null) {
             JfrSocketEvents.endRead(event, remote, n, fromReadAhead, timeoutMillis);
         }
@@ -47,7 +47,7 @@ final class SocketEvents {
         return recorder() ? JfrSocketEvents.beginWrite() : null;
     }
 
-    static void endWrite(Object event, InetSocketAddress remote, long n, boolean staged) {
+    static void endWrite(Object event, SocketAddress remote, long n, boolean staged) {
         if (event != null) {
             JfrSocketEvents.endWrite(event, remote, n, staged);
         }

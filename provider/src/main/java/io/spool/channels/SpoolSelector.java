@@ -7,7 +7,7 @@ import io.spool.batching.SocketBatch;
 import io.spool.sys.Counters;
 import io.spool.sys.IO;
 import io.spool.sys.Linux;
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.util.LinkedHashSet;
 import java.io.IOException;
@@ -341,7 +341,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
 
     /** Poller callback: a connection accepted ahead on a listener. */
     @Override
-    public void accepted(long cookie, int fd, InetSocketAddress peer) {
+    public void accepted(long cookie, int fd, SocketAddress peer) {
         assert batcher.isHeldByCurrentThread();
         SpoolSelectionKey ski = fdToKey.get((int) cookie);
         AcceptQueue q = ski == null ? null : ski.spoolChannel().acceptQueue();

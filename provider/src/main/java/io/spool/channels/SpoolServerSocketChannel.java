@@ -6,7 +6,11 @@ import io.spool.sys.Linux;
 import io.spool.sys.SockAddr;
 import io.spool.sys.Sockets;
 import java.io.IOException;
+import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.net.ProtocolFamily;
 import java.net.ServerSocket;
 import java.net.SocketAddress;
@@ -26,10 +30,11 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
-/** A listening TCP socket (the JDK 17 ServerSocketChannelImpl's behaviour). */
+/** A listening TCP or UNIX domain socket (the JDK 17 ServerSocketChannelImpl's behaviour). */
 public final class SpoolServerSocketChannel extends ServerSocketChannel implements SpoolChannel {
     private final ProtocolFamily family;
     private final boolean ipv6;
+    private final boolean unix;
     private final int fd;
     /** The fd came from the parent process (System.inheritedChannel). */
     private final boolean inherited;
@@ -50,18 +55,21 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
     public AcceptQueue acceptQueue() {
         return acceptQueue;
     }
-    private InetSocketAddress acceptedPeer; // acceptLock: the peer of acceptOne's connection
-    private InetSocketAddress localAddress;
+    private SocketAddress acceptedPeer; // acceptLock: the peer of acceptOne's connection
+    private SocketAddress localAddress;
     private ServerSocket socket;
 
     public SpoolServerSocketChannel(SelectorProvider sp, ProtocolFamily family) throws IOException {
         super(sp);
         this.family = family;
         this.ipv6 = family == StandardProtocolFamily.INET6;
+        this.unix = family == StandardProtocolFamily.UNIX;
         this.fd = Sockets.socket(Addresses.linuxFamily(family), Linux.SOCK_STREAM);
         try {
-            // as the JDK's Net.serverSocket: SO_REUSEADDR on
-            Sockets.setInt(fd, Linux.SOL_SOCKET, Linux.SO_REUSEADDR, 1);
+            if (!unix) {
+                // as the JDK's Net.serverSocket: SO_REUSEADDR on
+                Sockets.setInt(fd, Linux.SOL_SOCKET, Linux.SO_REUSEADDR, 1);
+            }
         } catch (IOException e) {
             IO.closeQuietly(fd);
             throw e;
@@ -74,10 +82,11 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
         super(sp);
         this.family = family;
         this.ipv6 = family == StandardProtocolFamily.INET6;
+        this.unix = family == StandardProtocolFamily.UNIX;
         this.fd = fd;
         this.inherited = true;
         synchronized (stateLock) {
-            this.localAddress = Sockets.localAddress(fd);
+            this.localAddress = unix ? Sockets.unixLocalAddress(fd) : Sockets.localAddress(fd);
         }
     }
 
@@ -96,6 +105,9 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
     public ServerSocket socket() {
         synchronized (stateLock) {
             if (socket == null) {
+                if (unix) {
+                    throw new UnsupportedOperationException("Not supported");
+                }
                 socket = SpoolServerSocketAdaptor.create(this);
             }
             return socket;
@@ -110,9 +122,10 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
         }
     }
 
+    /** The local address as the socket adaptor sees it (never used for UNIX). */
     InetSocketAddress localAddress() {
         synchronized (stateLock) {
-            return localAddress;
+            return unix ? null : (InetSocketAddress) localAddress;
         }
     }
 
@@ -124,7 +137,7 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
 
     @Override
     public <T> ServerSocketChannel setOption(SocketOption<T> name, T value) throws IOException {
-        Options.checkSet(Options.SERVER, name, value);
+        Options.checkSet(supportedOptions(), name, value);
         synchronized (stateLock) {
             ensureOpen();
             Options.set(fd, ipv6, name, value);
@@ -135,7 +148,7 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
     @Override
     @SuppressWarnings("unchecked")
     public <T> T getOption(SocketOption<T> name) throws IOException {
-        Options.checkGet(Options.SERVER, name);
+        Options.checkGet(supportedOptions(), name);
         synchronized (stateLock) {
             ensureOpen();
             return (T) Options.get(fd, ipv6, name);
@@ -144,7 +157,7 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
 
     @Override
     public Set<SocketOption<?>> supportedOptions() {
-        return Options.SERVER;
+        return unix ? Options.UNIX_SERVER : Options.SERVER;
     }
 
     @Override
@@ -154,14 +167,60 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
             if (localAddress != null) {
                 throw new AlreadyBoundException();
             }
-            InetSocketAddress isa = (local == null)
-                    ? new InetSocketAddress(Addresses.anyLocal(family), 0)
-                    : Addresses.check(local, family);
-            Sockets.bind(fd, Addresses.linuxFamily(family), isa.getAddress(), isa.getPort());
-            Sockets.listen(fd, backlog < 1 ? 50 : backlog);
-            localAddress = Sockets.localAddress(fd);
+            if (unix) {
+                unixBind(local);
+                Sockets.listen(fd, backlog < 1 ? 50 : backlog);
+                localAddress = Sockets.unixLocalAddress(fd);
+            } else {
+                InetSocketAddress isa = (local == null)
+                        ? new InetSocketAddress(Addresses.anyLocal(family), 0)
+                        : Addresses.check(local, family);
+                Sockets.bind(fd, Addresses.linuxFamily(family), isa.getAddress(), isa.getPort());
+                Sockets.listen(fd, backlog < 1 ? 50 : backlog);
+                localAddress = Sockets.localAddress(fd);
+            }
         }
         return this;
+    }
+
+    /**
+     * As the JDK's: a path binds to it; null binds to a new name in the
+     * temporary directory (jdk.net.unixdomain.tmpdir, else java.io.tmpdir),
+     * socket_ and a random number, trying up to 10 names; the empty path
+     * cannot be a listener's.
+     */
+    private void unixBind(SocketAddress local) throws IOException {
+        if (local != null) {
+            Path path = Addresses.checkUnix(local).getPath();
+            if (path.toString().isEmpty()) {
+                throw new BindException("Server socket cannot bind to unnamed address");
+            }
+            Sockets.bindUnix(fd, path);
+            return;
+        }
+        String dir = System.getProperty("jdk.net.unixdomain.tmpdir", "");
+        if (dir.isEmpty()) {
+            dir = System.getProperty("java.io.tmpdir");
+        }
+        for (int attempt = 0; attempt < 10; attempt++) {
+            Path path;
+            try {
+                path = Path.of(dir, "socket_" + TempNames.RANDOM.nextInt(Integer.MAX_VALUE));
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new BindException("Invalid temporary directory");
+            }
+            try {
+                Sockets.bindUnix(fd, path);
+                return;
+            } catch (BindException e) {
+                // taken: another name
+            }
+        }
+        throw new BindException("Could not bind to temporary name");
+    }
+
+    private static final class TempNames {
+        static final SecureRandom RANDOM = new SecureRandom();
     }
 
     private void begin(boolean blocking) throws ClosedChannelException {
@@ -194,7 +253,7 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
     @Override
     public SocketChannel accept() throws IOException {
         int n = IO.UNAVAILABLE;
-        InetSocketAddress peer = null;
+        SocketAddress peer = null;
         acceptLock.lock();
         try {
             JdkRelease.ensureOpenFirst(this);
@@ -225,17 +284,18 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
         AcceptQueue.Conn c = acceptQueue.poll();
         if (c != null) {
             io.spool.sys.Counters.ACCEPTS_FROM_MEMORY.increment();
-            acceptedPeer = c.peer != null ? c.peer : Sockets.remoteAddress(c.fd);
+            acceptedPeer = c.peer != null ? c.peer
+                    : unix ? Sockets.unixRemoteAddress(c.fd) : Sockets.remoteAddress(c.fd);
             return c.fd;
         }
         int n = Sockets.accept(fd);
         if (n >= 0) {
-            acceptedPeer = SockAddr.local().decode();
+            acceptedPeer = unix ? SockAddr.local().decodeUnix() : SockAddr.local().decode();
         }
         return n;
     }
 
-    private SocketChannel finishAccept(int nfd, InetSocketAddress peer) throws IOException {
+    private SocketChannel finishAccept(int nfd, SocketAddress peer) throws IOException {
         try {
             return new SpoolSocketChannel(provider(), family, nfd, peer);
         } catch (IOException e) {
@@ -247,7 +307,7 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
     /** ServerSocket.accept with SO_TIMEOUT (nanos 0: none). */
     SocketChannel blockingAccept(long nanos) throws IOException {
         int n = IO.UNAVAILABLE;
-        InetSocketAddress peer = null;
+        SocketAddress peer = null;
         acceptLock.lock();
         try {
             if (!isBlocking()) {
@@ -358,7 +418,10 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
         if (!isOpen()) {
             sb.append("closed");
         } else {
-            InetSocketAddress addr = localAddress();
+            SocketAddress addr;
+            synchronized (stateLock) {
+                addr = localAddress;
+            }
             if (addr == null) {
                 sb.append("unbound");
             } else {

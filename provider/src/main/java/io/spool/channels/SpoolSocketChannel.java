@@ -20,6 +20,7 @@ import java.net.SocketOption;
 import java.net.StandardSocketOptions;
 import java.net.SocketTimeoutException;
 import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.AlreadyBoundException;
 import java.nio.channels.AlreadyConnectedException;
@@ -45,6 +46,8 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class SpoolSocketChannel extends SocketChannel implements SpoolChannel {
     private final ProtocolFamily family;
     private final boolean ipv6;
+    /** A UNIX domain socket: paths for addresses, no socket() adaptor, fewer options. */
+    private final boolean unix;
     private final int fd;
     /** The fd came from the parent process (System.inheritedChannel). */
     private final boolean inherited;
@@ -106,20 +109,21 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
     // stateLock: the waiters of threads in blocking operations
     private Waiter readerWaiter;
     private Waiter writerWaiter;
-    private InetSocketAddress localAddress;
-    private InetSocketAddress remoteAddress;
+    private SocketAddress localAddress;
+    private SocketAddress remoteAddress;
     private Socket socket;
 
     public SpoolSocketChannel(SelectorProvider sp, ProtocolFamily family) throws IOException {
         super(sp);
         this.family = family;
         this.ipv6 = family == StandardProtocolFamily.INET6;
+        this.unix = family == StandardProtocolFamily.UNIX;
         this.fd = Sockets.socket(Addresses.linuxFamily(family), Linux.SOCK_STREAM);
         this.inherited = false;
     }
 
     /** A channel for an accepted connection. */
-    SpoolSocketChannel(SelectorProvider sp, ProtocolFamily family, int fd, InetSocketAddress remote)
+    SpoolSocketChannel(SelectorProvider sp, ProtocolFamily family, int fd, SocketAddress remote)
             throws IOException {
         this(sp, family, fd, remote, false);
     }
@@ -129,15 +133,16 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
      * or inherited (System.inheritedChannel; close then leaves /dev/null in
      * its place).
      */
-    SpoolSocketChannel(SelectorProvider sp, ProtocolFamily family, int fd, InetSocketAddress remote, boolean inherited)
+    SpoolSocketChannel(SelectorProvider sp, ProtocolFamily family, int fd, SocketAddress remote, boolean inherited)
             throws IOException {
         super(sp);
         this.inherited = inherited;
         this.family = family;
         this.ipv6 = family == StandardProtocolFamily.INET6;
+        this.unix = family == StandardProtocolFamily.UNIX;
         this.fd = fd;
         synchronized (stateLock) {
-            this.localAddress = Sockets.localAddress(fd);
+            this.localAddress = unix ? Sockets.unixLocalAddress(fd) : Sockets.localAddress(fd);
             this.remoteAddress = remote;
             this.state = ST_CONNECTED;
         }
@@ -167,6 +172,9 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
     public Socket socket() {
         synchronized (stateLock) {
             if (socket == null) {
+                if (unix) {
+                    throw new UnsupportedOperationException("Not supported");
+                }
                 socket = SpoolSocketAdaptor.create(this);
             }
             return socket;
@@ -191,7 +199,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
 
     @Override
     public <T> SocketChannel setOption(SocketOption<T> name, T value) throws IOException {
-        Options.checkSet(Options.SOCKET, name, value);
+        Options.checkSet(supportedOptions(), name, value);
         synchronized (stateLock) {
             ensureOpen();
             Options.set(fd, ipv6, name, value);
@@ -205,7 +213,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
     @Override
     @SuppressWarnings("unchecked")
     public <T> T getOption(SocketOption<T> name) throws IOException {
-        Options.checkGet(Options.SOCKET, name);
+        Options.checkGet(supportedOptions(), name);
         synchronized (stateLock) {
             ensureOpen();
             return (T) Options.get(fd, ipv6, name);
@@ -214,7 +222,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
 
     @Override
     public Set<SocketOption<?>> supportedOptions() {
-        return Options.SOCKET;
+        return unix ? Options.UNIX_SOCKET : Options.SOCKET;
     }
 
     // ---- blocking support
@@ -338,7 +346,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                 n = read0(buf);
                 return n;
             } finally {
-                SocketEvents.endRead(ev, remoteAddress(), n, fromMemory, 0);
+                SocketEvents.endRead(ev, peer(), n, fromMemory, 0);
             }
         } finally {
             batch.exitRead(cyc);
@@ -400,7 +408,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                 n = read0(dsts, offset, length);
                 return n;
             } finally {
-                SocketEvents.endRead(ev, remoteAddress(), n, fromMemory, 0);
+                SocketEvents.endRead(ev, peer(), n, fromMemory, 0);
             }
         } finally {
             batch.exitRead(cyc);
@@ -456,7 +464,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                 n = write0(buf, cyc);
                 return n;
             } finally {
-                SocketEvents.endWrite(ev, remoteAddress(), n, lastWriteStaged);
+                SocketEvents.endWrite(ev, peer(), n, lastWriteStaged);
             }
         } finally {
             batch.exitWrite(cyc);
@@ -521,7 +529,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                 n = write0(srcs, offset, length, cyc);
                 return n;
             } finally {
-                SocketEvents.endWrite(ev, remoteAddress(), n, lastWriteStaged);
+                SocketEvents.endWrite(ev, peer(), n, lastWriteStaged);
             }
         } finally {
             batch.exitWrite(cyc);
@@ -627,13 +635,22 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
         }
     }
 
+    /** The local address; an InetSocketAddress unless the channel is UNIX (the socket adaptor's view). */
     InetSocketAddress localAddress() {
         synchronized (stateLock) {
-            return localAddress;
+            return unix ? null : (InetSocketAddress) localAddress;
         }
     }
 
+    /** The peer's address; an InetSocketAddress unless the channel is UNIX (the socket adaptor's view). */
     InetSocketAddress remoteAddress() {
+        synchronized (stateLock) {
+            return unix ? null : (InetSocketAddress) remoteAddress;
+        }
+    }
+
+    /** The peer's address, of any family (for events). */
+    private SocketAddress peer() {
         synchronized (stateLock) {
             return remoteAddress;
         }
@@ -653,11 +670,15 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                     if (localAddress != null) {
                         throw new AlreadyBoundException();
                     }
-                    InetSocketAddress isa = (local == null)
-                            ? new InetSocketAddress(Addresses.anyLocal(family), 0)
-                            : Addresses.check(local, family);
-                    Sockets.bind(fd, Addresses.linuxFamily(family), isa.getAddress(), isa.getPort());
-                    localAddress = Sockets.localAddress(fd);
+                    if (unix) {
+                        localAddress = unixBind(local);
+                    } else {
+                        InetSocketAddress isa = (local == null)
+                                ? new InetSocketAddress(Addresses.anyLocal(family), 0)
+                                : Addresses.check(local, family);
+                        Sockets.bind(fd, Addresses.linuxFamily(family), isa.getAddress(), isa.getPort());
+                        localAddress = Sockets.localAddress(fd);
+                    }
                 }
             } finally {
                 writeLock.unlock();
@@ -667,6 +688,24 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
         }
         return this;
     }
+
+    /**
+     * As the JDK's: null and the empty path leave the socket unnamed (it
+     * stays so, the kernel does not autobind it on connect); a path binds.
+     */
+    private SocketAddress unixBind(SocketAddress local) throws IOException {
+        if (local == null) {
+            return UNNAMED;
+        }
+        java.nio.file.Path path = Addresses.checkUnix(local).getPath();
+        if (path.toString().isEmpty()) {
+            return UNNAMED;
+        }
+        Sockets.bindUnix(fd, path);
+        return Sockets.unixLocalAddress(fd);
+    }
+
+    private static final UnixDomainSocketAddress UNNAMED = UnixDomainSocketAddress.of("");
 
     @Override
     public boolean isConnected() {
@@ -678,7 +717,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
         return state == ST_CONNECTIONPENDING;
     }
 
-    private void beginConnect(boolean blocking, InetSocketAddress sa) throws IOException {
+    private void beginConnect(boolean blocking, SocketAddress sa) throws IOException {
         if (blocking) {
             begin();
         }
@@ -704,7 +743,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
         if (completed) {
             synchronized (stateLock) {
                 if (state == ST_CONNECTIONPENDING) {
-                    localAddress = Sockets.localAddress(fd);
+                    localAddress = unix ? Sockets.unixLocalAddress(fd) : Sockets.localAddress(fd);
                     state = ST_CONNECTED;
                 }
             }
@@ -722,7 +761,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
 
     @Override
     public boolean connect(SocketAddress remote) throws IOException {
-        InetSocketAddress sa = checkRemote(remote);
+        SocketAddress sa = unix ? Addresses.checkUnix(remote) : checkRemote(remote);
         try {
             readLock.lock();
             try {
@@ -733,17 +772,8 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                     boolean connected = false;
                     try {
                         beginConnect(blocking, sa);
-                        int n = Sockets.connect(fd, Addresses.linuxFamily(family), sa.getAddress(), sa.getPort());
-                        if (n > 0) {
-                            connected = true;
-                        } else if (blocking) {
-                            boolean polled = false;
-                            while (!polled && isOpen()) {
-                                park(Linux.POLLOUT, 0);
-                                polled = Sockets.pollConnect(fd);
-                            }
-                            connected = polled && isOpen();
-                        }
+                        connected = unix ? unixConnect((UnixDomainSocketAddress) sa, blocking)
+                                : inetConnect((InetSocketAddress) sa, blocking);
                     } finally {
                         endConnect(blocking, connected);
                     }
@@ -758,6 +788,38 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
             close();
             throw HostInfo.of(ioe, sa);
         }
+    }
+
+    /** connect(2), and in blocking mode the wait for it: whether it completed. */
+    private boolean inetConnect(InetSocketAddress sa, boolean blocking) throws IOException {
+        int n = Sockets.connect(fd, Addresses.linuxFamily(family), sa.getAddress(), sa.getPort());
+        if (n > 0) {
+            return true;
+        }
+        if (!blocking) {
+            return false;
+        }
+        boolean polled = false;
+        while (!polled && isOpen()) {
+            park(Linux.POLLOUT, 0);
+            polled = Sockets.pollConnect(fd);
+        }
+        return polled && isOpen();
+    }
+
+    /**
+     * connect(2) of a UNIX socket, which connects at once or fails: it
+     * never goes on in the background. Only a full backlog makes a
+     * blocking connect wait; the JDK's waits in the kernel, this one
+     * tries again every 5 ms, woken early by close or interrupt.
+     */
+    private boolean unixConnect(UnixDomainSocketAddress sa, boolean blocking) throws IOException {
+        int n = Sockets.connectUnix(fd, sa.getPath(), blocking);
+        while (n <= 0 && isOpen()) {
+            park(0, 5);
+            n = Sockets.connectUnix(fd, sa.getPath(), blocking);
+        }
+        return n > 0 && isOpen();
     }
 
     @Override
@@ -806,7 +868,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
             }
         } catch (IOException ioe) {
             close();
-            throw HostInfo.of(ioe, remoteAddress());
+            throw HostInfo.of(ioe, peer());
         }
     }
 
@@ -1046,7 +1108,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
             n = blockingRead0(b, off, len, nanos);
             return n;
         } finally {
-            SocketEvents.endRead(ev, remoteAddress(), n, fromMemory, TimeUnit.NANOSECONDS.toMillis(nanos));
+            SocketEvents.endRead(ev, peer(), n, fromMemory, TimeUnit.NANOSECONDS.toMillis(nanos));
         }
     }
 
@@ -1110,7 +1172,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
             blockingWriteFully0(b, off, len);
             done = true;
         } finally {
-            SocketEvents.endWrite(ev, remoteAddress(), done ? len : 0, false);
+            SocketEvents.endWrite(ev, peer(), done ? len : 0, false);
         }
     }
 

@@ -32,6 +32,7 @@ public final class Linux {
     public static final int SO_KEEPALIVE = 9;
     public static final int SO_OOBINLINE = 10;
     public static final int SO_LINGER = 13;
+    public static final int SO_PEERCRED = 17;
     public static final int SO_REUSEPORT = 15;
     public static final int SO_INCOMING_NAPI_ID = 56;
 

@@ -5,7 +5,9 @@ import static io.spool.sys.Native.C;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 
 /**
  * Socket system calls. Every descriptor is created non-blocking and
@@ -67,6 +69,42 @@ public final class Sockets {
         Counters.call();
         if (C.bind(fd, sa.address(), len) < 0) {
             throw NativeErrors.socket(Native.errno());
+        }
+    }
+
+    /** bind(2) of a UNIX socket to a path (see {@link SockAddr#unixPathBytes}). */
+    public static void bindUnix(int fd, Path path) throws IOException {
+        SockAddr sa = SockAddr.local();
+        int len = sa.encodeUnix(SockAddr.unixPathBytes(path));
+        Counters.call();
+        if (C.bind(fd, sa.address(), len) < 0) {
+            throw NativeErrors.socket(Native.errno());
+        }
+    }
+
+    /**
+     * connect(2) of a UNIX socket, which never goes on in the background:
+     * 1 when connected. When the listener's backlog is full the kernel
+     * refuses a non-blocking socket with EAGAIN: for a blocking channel
+     * this returns {@link IO#UNAVAILABLE} (try again later, as the JDK's
+     * blocking connect waits), for a non-blocking one it throws, as the JDK.
+     */
+    public static int connectUnix(int fd, Path path, boolean blocking) throws IOException {
+        SockAddr sa = SockAddr.local();
+        int len = sa.encodeUnix(SockAddr.unixPathBytes(path));
+        for (;;) {
+            Counters.call();
+            if (C.connect(fd, sa.address(), len) == 0) {
+                return 1;
+            }
+            int e = Native.errno();
+            if (e == Errno.EINTR) {
+                continue;
+            }
+            if (e == Errno.EAGAIN && blocking) {
+                return IO.UNAVAILABLE;
+            }
+            throw NativeErrors.socket(e);
         }
     }
 
@@ -141,16 +179,38 @@ public final class Sockets {
     }
 
     public static InetSocketAddress localAddress(int fd) throws IOException {
+        return sockName(fd).decode();
+    }
+
+    /** The peer's address, or null when not connected. */
+    public static InetSocketAddress remoteAddress(int fd) throws IOException {
+        SockAddr sa = peerName(fd);
+        return sa == null ? null : sa.decode();
+    }
+
+    /** The local address of a UNIX socket (the empty path when unnamed). */
+    public static UnixDomainSocketAddress unixLocalAddress(int fd) throws IOException {
+        return sockName(fd).decodeUnix();
+    }
+
+    /** The peer's address of a UNIX socket, or null when not connected. */
+    public static UnixDomainSocketAddress unixRemoteAddress(int fd) throws IOException {
+        SockAddr sa = peerName(fd);
+        return sa == null ? null : sa.decodeUnix();
+    }
+
+    /** getsockname(2) into this thread's {@link SockAddr}. */
+    private static SockAddr sockName(int fd) throws IOException {
         SockAddr sa = SockAddr.local();
         Counters.call();
         if (C.getsockname(fd, sa.address(), sa.lenAddress()) < 0) {
             throw NativeErrors.socket(Native.errno());
         }
-        return sa.decode();
+        return sa;
     }
 
-    /** The peer's address, or null when not connected. */
-    public static InetSocketAddress remoteAddress(int fd) throws IOException {
+    /** getpeername(2) into this thread's {@link SockAddr}; null when not connected. */
+    private static SockAddr peerName(int fd) throws IOException {
         SockAddr sa = SockAddr.local();
         Counters.call();
         if (C.getpeername(fd, sa.address(), sa.lenAddress()) < 0) {
@@ -160,7 +220,7 @@ public final class Sockets {
             }
             throw NativeErrors.socket(e);
         }
-        return sa.decode();
+        return sa;
     }
 
     /** shutdown(2); ENOTCONN is ignored, as the JDK does. */
@@ -193,6 +253,24 @@ public final class Sockets {
             throw NativeErrors.socket(Native.errno());
         }
         return b.getInt(0);
+    }
+
+    /**
+     * SO_PEERCRED of a UNIX socket: the peer's credentials when it
+     * connected, as the uid in the high 32 bits and the gid in the low
+     * ones (the JDK's getSoPeerCred0).
+     */
+    public static long peerCredentials(int fd) throws IOException {
+        ByteBuffer b = OPT.get();
+        b.putLong(0, 0);
+        b.putInt(8, 0);
+        b.putInt(12, 12); // struct ucred: pid, uid, gid
+        long a = Memory.address(b);
+        Counters.call();
+        if (C.getsockopt(fd, Linux.SOL_SOCKET, Linux.SO_PEERCRED, a, a + 12) < 0) {
+            throw NativeErrors.socket(Native.errno());
+        }
+        return ((long) b.getInt(4) << 32) | (b.getInt(8) & 0xffffffffL);
     }
 
     /** SO_LINGER as the JDK reports it: -1 when off, else the seconds. */

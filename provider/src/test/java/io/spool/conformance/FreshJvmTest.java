@@ -144,7 +144,7 @@ class FreshJvmTest {
      */
     @ParameterizedTest
     @Tag("host")
-    @ValueSource(strings = {"connected", "listener", "datagram", "none"})
+    @ValueSource(strings = {"connected", "listener", "datagram", "unix-connected", "unix-listener", "none"})
     void inheritedChannel(String mode) throws Exception {
         CompletableFuture<List<String>> jdk = CompletableFuture.supplyAsync(
                 () -> inherit(mode, ConformanceTest.testClassPathOnly(), List.of()));
@@ -163,6 +163,17 @@ class FreshJvmTest {
             case "listener" -> {
                 expected.addAll(List.of("kind -> ServerSocketChannel", "blocking -> true",
                         "local -> 127.0.0.1:PORT", "accept -> true"));
+                expected.addAll(after);
+            }
+            case "unix-connected" -> {
+                expected.addAll(List.of("kind -> SocketChannel", "blocking -> true", "connected -> true",
+                        "remote -> unix:.../peer", "read -> hello", "write -> 2", "selectable -> 1"));
+                expected.addAll(after);
+                expected.add("peer got -> ok");
+            }
+            case "unix-listener" -> {
+                expected.addAll(List.of("kind -> ServerSocketChannel", "blocking -> true",
+                        "local -> unix:.../lsn", "accept -> true"));
                 expected.addAll(after);
             }
             case "datagram" -> {
@@ -193,7 +204,7 @@ class FreshJvmTest {
                         out.add(l);
                     }
                 }
-                if (!mode.equals("connected") && !mode.equals("none")) {
+                if (!mode.endsWith("connected") && !mode.equals("none")) {
                     out.addAll(java.nio.file.Files.readAllLines(after));
                 }
                 return out;

@@ -1259,6 +1259,7 @@ public final class Scenarios {
 
     static {
         DatagramScenarios.addTo(ALL);
+        UnixScenarios.addTo(ALL);
     }
 
     /** A channel of no provider we know: selectors must refuse it. */

@@ -2,6 +2,7 @@ package io.spool.conformance;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -42,6 +43,11 @@ public final class Transcript {
             InetSocketAddress a = (InetSocketAddress) v;
             return (a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress()) + ":"
                     + (a.getPort() == 0 ? "0" : "PORT");
+        }
+        if (v instanceof UnixDomainSocketAddress) {
+            // the directory differs between runs: the file name only
+            java.nio.file.Path p = ((UnixDomainSocketAddress) v).getPath();
+            return p.toString().isEmpty() ? "unix:<unnamed>" : "unix:.../" + p.getFileName();
         }
         if (v instanceof SocketAddress) {
             return "SocketAddress(" + v.getClass().getSimpleName() + ")";
