@@ -10,6 +10,7 @@ import io.spool.channels.SpoolSelector;
 import io.spool.channels.SpoolServerSocketChannel;
 import io.spool.channels.SpoolSocketChannel;
 import io.spool.sys.Counters;
+import io.spool.sys.Privileged;
 import io.spool.sys.Sockets;
 import java.io.IOException;
 import java.net.ProtocolFamily;
@@ -79,6 +80,23 @@ public final class SpoolSelectorProvider extends SelectorProvider {
         }
         this.forcedBackend = forced;
         CountersDump.installIfAsked();
+        initialize();
+    }
+
+    /**
+     * Initializes now, in the JDK's privileged lookup of the provider, the
+     * classes that read properties or load JNR's when first used: under a
+     * SecurityManager, their first use may come from code that may not.
+     */
+    private static void initialize() {
+        ClassLoader l = SpoolSelectorProvider.class.getClassLoader();
+        for (String c : new String[] {"io.spool.sys.Errno", "io.spool.sys.Linux", "io.spool.sys.Sockets"}) {
+            try {
+                Class.forName(c, true, l);
+            } catch (ClassNotFoundException | LinkageError e) {
+                return; // cannot run: the first call says why
+            }
+        }
     }
 
     /** Why SPOOL cannot run in this JVM, or null. */
@@ -109,7 +127,9 @@ public final class SpoolSelectorProvider extends SelectorProvider {
         synchronized (lock) {
             if (backend == null && backendFailure == null) {
                 try {
-                    backend = BackendSelection.select(forcedBackend != null ? forcedBackend : Config.get().backend);
+                    // opens /dev/spool, logs: with SPOOL's permissions, whoever calls
+                    backend = Privileged.io(() -> BackendSelection.select(
+                            forcedBackend != null ? forcedBackend : Config.get().backend));
                 } catch (IOException e) {
                     backendFailure = e;
                 }
@@ -133,7 +153,8 @@ public final class SpoolSelectorProvider extends SelectorProvider {
 
     @Override
     public AbstractSelector openSelector() throws IOException {
-        return new SpoolSelector(this, backend().openPoller());
+        Backend b = backend();
+        return Privileged.io(() -> new SpoolSelector(this, b.openPoller()));
     }
 
     @Override

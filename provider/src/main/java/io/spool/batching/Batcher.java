@@ -3,6 +3,7 @@ package io.spool.batching;
 import io.spool.backend.Poller;
 import io.spool.sys.Config;
 import io.spool.sys.Counters;
+import io.spool.sys.Privileged;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Set;
@@ -94,7 +95,10 @@ public final class Batcher {
         if (writeBehind) {
             synchronized (HOOK_LOCK) {
                 if (!hookInstalled) {
-                    Runtime.getRuntime().addShutdownHook(new Thread(Batcher::flushAllAtExit, "spool-exit-flush"));
+                    Privileged.run(() -> {
+                        Runtime.getRuntime().addShutdownHook(new Thread(Batcher::flushAllAtExit, "spool-exit-flush"));
+                        return null;
+                    });
                     hookInstalled = true;
                 }
             }

@@ -2,6 +2,7 @@ package io.spool.batching;
 
 import io.spool.sys.Config;
 import io.spool.sys.Counters;
+import io.spool.sys.Privileged;
 import io.spool.sys.Errno;
 import io.spool.sys.IO;
 import io.spool.sys.Linux;
@@ -163,10 +164,13 @@ public final class Drainer {
         synchronized (LOCK) {
             if (thread == null && !exiting) {
                 try {
-                    Runtime.getRuntime().addShutdownHook(new Thread(Drainer::drainAtExit, "spool-drainer-exit"));
-                    thread = new Thread(Drainer::run, "spool-drainer");
-                    thread.setDaemon(true);
-                    thread.start();
+                    thread = Privileged.run(() -> {
+                        Runtime.getRuntime().addShutdownHook(new Thread(Drainer::drainAtExit, "spool-drainer-exit"));
+                        Thread t = new Thread(Drainer::run, "spool-drainer");
+                        t.setDaemon(true);
+                        t.start();
+                        return t;
+                    });
                 } catch (IllegalStateException shuttingDown) {
                     exiting = true; // a shutdown hook closes the channel: no thread would outlive it
                 }

@@ -16,7 +16,7 @@ import java.util.Locale;
  * Off by default, as the address may be sensitive.
  */
 final class HostInfo {
-    private static final boolean ENABLED = enabled();
+    private static final boolean ENABLED = io.spool.sys.Privileged.run(HostInfo::enabled);
 
     private HostInfo() {
     }

@@ -39,6 +39,9 @@ public final class Inherited {
             channel = create(provider);
             done = true;
         }
+        if (channel != null) {
+            Permissions.checkInheritedChannel(); // as the JDK's: after the channel is made
+        }
         return channel;
     }
 

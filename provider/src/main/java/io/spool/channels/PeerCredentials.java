@@ -1,5 +1,6 @@
 package io.spool.channels;
 
+import io.spool.sys.Privileged;
 import io.spool.sys.Sockets;
 import java.io.IOException;
 import java.lang.reflect.Constructor;
@@ -29,6 +30,10 @@ final class PeerCredentials {
 
     static Object of(int fd) throws IOException {
         long cred = Sockets.peerCredentials(fd);
+        return Privileged.io(() -> principal(cred)); // reads /etc/passwd, looks up users
+    }
+
+    private static Object principal(long cred) throws IOException {
         int uid = (int) (cred >>> 32);
         int gid = (int) cred;
         UserPrincipalLookupService lookup = FileSystems.getDefault().getUserPrincipalLookupService();

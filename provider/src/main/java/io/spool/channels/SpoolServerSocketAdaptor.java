@@ -53,7 +53,7 @@ final class SpoolServerSocketAdaptor extends ServerSocket {
     @Override
     public InetAddress getInetAddress() {
         InetSocketAddress local = ssc.localAddress();
-        return local == null ? null : local.getAddress();
+        return local == null ? null : Permissions.revealed(local).getAddress();
     }
 
     @Override
@@ -64,7 +64,7 @@ final class SpoolServerSocketAdaptor extends ServerSocket {
 
     @Override
     public SocketAddress getLocalSocketAddress() {
-        return ssc.localAddress();
+        return Permissions.revealed(ssc.localAddress());
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.spool.channels;
 import io.spool.batching.AcceptQueue;
 import io.spool.sys.IO;
 import io.spool.sys.Linux;
+import io.spool.sys.Privileged;
 import io.spool.sys.SockAddr;
 import io.spool.sys.Sockets;
 import java.io.IOException;
@@ -108,7 +109,7 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
                 if (unix) {
                     throw new UnsupportedOperationException("Not supported");
                 }
-                socket = SpoolServerSocketAdaptor.create(this);
+                socket = Privileged.run(() -> SpoolServerSocketAdaptor.create(this));
             }
             return socket;
         }
@@ -118,7 +119,7 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
     public SocketAddress getLocalAddress() throws IOException {
         synchronized (stateLock) {
             ensureOpen();
-            return localAddress;
+            return Permissions.revealed(localAddress, unix);
         }
     }
 
@@ -175,6 +176,7 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
                 InetSocketAddress isa = (local == null)
                         ? new InetSocketAddress(Addresses.anyLocal(family), 0)
                         : Addresses.check(local, family);
+                Permissions.checkListen(isa.getPort());
                 Sockets.bind(fd, Addresses.linuxFamily(family), isa.getAddress(), isa.getPort());
                 Sockets.listen(fd, backlog < 1 ? 50 : backlog);
                 localAddress = Sockets.localAddress(fd);
@@ -190,6 +192,7 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
      * cannot be a listener's.
      */
     private void unixBind(SocketAddress local) throws IOException {
+        Permissions.checkUnix();
         if (local != null) {
             Path path = Addresses.checkUnix(local).getPath();
             if (path.toString().isEmpty()) {
@@ -198,9 +201,9 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
             Sockets.bindUnix(fd, path);
             return;
         }
-        String dir = System.getProperty("jdk.net.unixdomain.tmpdir", "");
+        String dir = Privileged.property("jdk.net.unixdomain.tmpdir", "");
         if (dir.isEmpty()) {
-            dir = System.getProperty("java.io.tmpdir");
+            dir = Privileged.property("java.io.tmpdir", null);
         }
         for (int attempt = 0; attempt < 10; attempt++) {
             Path path;
@@ -281,6 +284,9 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
 
     /** The next queued connection (accept-ahead), else accept4(2); sets acceptedPeer. */
     private int acceptOne() throws IOException {
+        if (unix) {
+            Permissions.checkUnix(); // as the JDK's, before each accept
+        }
         AcceptQueue.Conn c = acceptQueue.poll();
         if (c != null) {
             io.spool.sys.Counters.ACCEPTS_FROM_MEMORY.increment();
@@ -297,8 +303,11 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
 
     private SocketChannel finishAccept(int nfd, SocketAddress peer) throws IOException {
         try {
+            if (!unix) {
+                Permissions.checkAccept((InetSocketAddress) peer); // denied: the connection is closed
+            }
             return new SpoolSocketChannel(provider(), family, nfd, peer);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             IO.closeQuietly(nfd);
             throw e;
         }
@@ -425,7 +434,7 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
             if (addr == null) {
                 sb.append("unbound");
             } else {
-                sb.append(addr);
+                sb.append(Permissions.localAsString(addr, unix, true));
             }
         }
         sb.append(']');

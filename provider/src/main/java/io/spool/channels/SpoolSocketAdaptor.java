@@ -127,7 +127,7 @@ final class SpoolSocketAdaptor extends Socket {
         if (sc.isOpen()) {
             InetSocketAddress local = sc.localAddress();
             if (local != null) {
-                return local.getAddress();
+                return Permissions.revealed(local).getAddress();
             }
         }
         return new InetSocketAddress(0).getAddress();
@@ -152,7 +152,7 @@ final class SpoolSocketAdaptor extends Socket {
 
     @Override
     public SocketAddress getLocalSocketAddress() {
-        return sc.localAddress();
+        return Permissions.revealed(sc.localAddress());
     }
 
     @Override

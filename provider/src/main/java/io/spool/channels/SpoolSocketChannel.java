@@ -7,6 +7,7 @@ import io.spool.batching.SocketBatch;
 import io.spool.sys.ConnectionResetException;
 import io.spool.sys.IO;
 import io.spool.sys.Linux;
+import io.spool.sys.Privileged;
 import io.spool.sys.Sockets;
 import java.io.IOException;
 import java.net.Inet4Address;
@@ -175,7 +176,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                 if (unix) {
                     throw new UnsupportedOperationException("Not supported");
                 }
-                socket = SpoolSocketAdaptor.create(this);
+                socket = Privileged.run(() -> SpoolSocketAdaptor.create(this));
             }
             return socket;
         }
@@ -185,7 +186,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
     public SocketAddress getLocalAddress() throws IOException {
         synchronized (stateLock) {
             ensureOpen();
-            return localAddress;
+            return Permissions.revealed(localAddress, unix);
         }
     }
 
@@ -676,6 +677,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                         InetSocketAddress isa = (local == null)
                                 ? new InetSocketAddress(Addresses.anyLocal(family), 0)
                                 : Addresses.check(local, family);
+                        Permissions.checkListen(isa.getPort());
                         Sockets.bind(fd, Addresses.linuxFamily(family), isa.getAddress(), isa.getPort());
                         localAddress = Sockets.localAddress(fd);
                     }
@@ -694,6 +696,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
      * stays so, the kernel does not autobind it on connect); a path binds.
      */
     private SocketAddress unixBind(SocketAddress local) throws IOException {
+        Permissions.checkUnix();
         if (local == null) {
             return UNNAMED;
         }
@@ -750,8 +753,14 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
         }
     }
 
-    private InetSocketAddress checkRemote(SocketAddress sa) {
+    /** The JDK's checkRemote: the address checks, the SecurityManager's, the wildcard as loopback. */
+    private SocketAddress checkRemote(SocketAddress sa) {
+        if (unix) {
+            Permissions.checkUnix();
+            return Addresses.checkUnix(sa);
+        }
         InetSocketAddress isa = Addresses.check(sa, family);
+        Permissions.checkConnect(isa);
         InetAddress address = isa.getAddress();
         if (address.isAnyLocalAddress()) {
             return new InetSocketAddress(Addresses.loopback(!(address instanceof Inet4Address)), isa.getPort());
@@ -761,7 +770,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
 
     @Override
     public boolean connect(SocketAddress remote) throws IOException {
-        SocketAddress sa = unix ? Addresses.checkUnix(remote) : checkRemote(remote);
+        SocketAddress sa = checkRemote(remote);
         try {
             readLock.lock();
             try {
@@ -1050,7 +1059,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
 
     /** Connect with a timeout (Socket.connect); closes the channel on failure. */
     void blockingConnect(SocketAddress remote, long nanos) throws IOException {
-        InetSocketAddress sa = checkRemote(remote);
+        InetSocketAddress sa = (InetSocketAddress) checkRemote(remote); // never UNIX: no adaptor
         try {
             readLock.lock();
             try {
@@ -1287,7 +1296,7 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                         break;
                 }
                 if (localAddress != null) {
-                    sb.append(" local=").append(localAddress);
+                    sb.append(" local=").append(Permissions.localAsString(localAddress, unix, false));
                 }
                 if (remoteAddress != null) {
                     sb.append(" remote=").append(remoteAddress);

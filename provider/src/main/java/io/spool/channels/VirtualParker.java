@@ -5,6 +5,7 @@ import io.spool.sys.Linux;
 import io.spool.sys.Memory;
 import io.spool.sys.Native;
 import io.spool.sys.NativeErrors;
+import io.spool.sys.Privileged;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ConcurrentHashMap;
@@ -38,9 +39,12 @@ final class VirtualParker {
             throw NativeErrors.io(Native.errno());
         }
         epfd = fd;
-        Thread t = new Thread(this::run, name);
-        t.setDaemon(true);
-        t.start();
+        Privileged.run(() -> {
+            Thread t = new Thread(this::run, name);
+            t.setDaemon(true);
+            t.start();
+            return null;
+        });
     }
 
     /** The parker for a wait on {@code events}: POLLIN waits on the read one. */

@@ -89,8 +89,8 @@ public final class Linux {
     public static final int FIONREAD = 0x541B;
 
     /** struct epoll_event is packed on x86-64 only. */
-    public static final boolean EPOLL_PACKED = "amd64".equals(System.getProperty("os.arch"))
-            || "x86_64".equals(System.getProperty("os.arch"));
+    public static final boolean EPOLL_PACKED = "amd64".equals(Privileged.property("os.arch", ""))
+            || "x86_64".equals(Privileged.property("os.arch", ""));
     public static final int EPOLL_EVENT_SIZE = EPOLL_PACKED ? 12 : 16;
     public static final int EPOLL_DATA_OFFSET = EPOLL_PACKED ? 4 : 8;
 }

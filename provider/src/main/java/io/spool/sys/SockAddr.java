@@ -100,7 +100,7 @@ public final class SockAddr {
 
         private static Charset charset() {
             try {
-                return Charset.forName(System.getProperty("sun.jnu.encoding"));
+                return Charset.forName(Privileged.property("sun.jnu.encoding", null));
             } catch (RuntimeException e) {
                 return Charset.defaultCharset();
             }

@@ -25,7 +25,7 @@ public final class Sockets {
         static final boolean AVAILABLE = probe();
 
         private static boolean probe() {
-            if (Boolean.getBoolean("java.net.preferIPv4Stack")) {
+            if (Boolean.parseBoolean(Privileged.property("java.net.preferIPv4Stack", "false"))) {
                 return false;
             }
             int fd = C.socket(Linux.AF_INET6, Linux.SOCK_STREAM | Linux.SOCK_CLOEXEC, 0);

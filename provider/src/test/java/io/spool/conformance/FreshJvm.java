@@ -3,6 +3,7 @@ package io.spool.conformance;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
@@ -30,6 +31,7 @@ public final class FreshJvm {
             case "hostInfo" -> hostInfo(t);
             case "jfr" -> jfr(t);
             case "whoServes" -> whoServes(t);
+            case "securityManager" -> securityManager(t);
             case "inherited" -> {
                 inherited(t);
                 return; // printed before the close, which takes stdout away
@@ -167,6 +169,76 @@ public final class FreshJvm {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Under a SecurityManager (JDK 17), with a policy that grants this code
+     * (the test classes) connect, accept and listen on 127.0.0.1 ports
+     * 1024 and up, listen on the ephemeral port and on port
+     * spool.test.lowPort, and nothing else; the provider's jars, if any,
+     * get every permission (FreshJvmTest.securityManager writes it). fd 0
+     * is a TCP listener, so that inheritedChannel() has a channel to
+     * refuse.
+     */
+    static void securityManager(Transcript t) throws Exception {
+        t.call("security manager", () -> System.getSecurityManager() != null);
+        InetAddress lo = InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
+        int lowPort = Integer.getInteger("spool.test.lowPort");
+        try (Selector sel = Selector.open(); ServerSocketChannel ssc = ServerSocketChannel.open()) {
+            t.call("bind ephemeral", () -> Transcript.show(ssc.bind(new InetSocketAddress(lo, 0)).getLocalAddress()));
+            t.call("connect, accept, select", () -> {
+                try (SocketChannel c = SocketChannel.open(ssc.getLocalAddress()); SocketChannel a = ssc.accept()) {
+                    c.write(ByteBuffer.wrap(new byte[] {42}));
+                    a.configureBlocking(false);
+                    a.register(sel, java.nio.channels.SelectionKey.OP_READ);
+                    int n = sel.select(5000);
+                    ByteBuffer b = ByteBuffer.allocate(1);
+                    a.read(b);
+                    return n + " ready, read " + b.get(0);
+                }
+            });
+            t.call("accept from a port not granted", () -> {
+                try (SocketChannel c = SocketChannel.open()) {
+                    c.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
+                    c.bind(new InetSocketAddress(lo, lowPort));
+                    c.connect(ssc.getLocalAddress());
+                    ssc.configureBlocking(true);
+                    try {
+                        ssc.accept();
+                        return "accepted";
+                    } catch (SecurityException e) {
+                        c.socket().setSoTimeout(5000);
+                        return Transcript.exception(e).replace(":" + lowPort + "\"", ":LOW\"")
+                                + "; the client reads " + c.socket().getInputStream().read();
+                    }
+                }
+            });
+            t.call("adaptor local address", () -> ssc.socket().getInetAddress());
+        }
+        t.call("connect to a port not granted", () -> SocketChannel.open(new InetSocketAddress(lo, 80)));
+        t.call("connect refused", () -> {
+            try (ServerSocketChannel s = ServerSocketChannel.open()) {
+                s.bind(new InetSocketAddress(lo, 0));
+                SocketAddress a = s.getLocalAddress();
+                s.close();
+                return SocketChannel.open(a);
+            }
+        });
+        t.call("listen on a port not granted", () -> ServerSocketChannel.open().bind(new InetSocketAddress(lo, 80)));
+        try (ServerSocketChannel wild = ServerSocketChannel.open()) {
+            // bound to the wildcard, which this code may not resolve: shown as loopback
+            t.call("wildcard bind", () -> Transcript.show(wild.bind(new InetSocketAddress(0)).getLocalAddress()));
+            t.call("wildcard adaptor", () -> wild.socket().getInetAddress() + " " + Transcript.show(wild.socket().getLocalSocketAddress()));
+            try (SocketChannel c = SocketChannel.open()) {
+                t.call("client wildcard bind", () -> Transcript.show(c.bind(new InetSocketAddress(0)).getLocalAddress()));
+                t.call("client adaptor", () -> c.socket().getLocalAddress() + " " + Transcript.show(c.socket().getLocalSocketAddress()));
+            }
+        }
+        t.call("UNIX listener", () -> ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(null));
+        t.call("UNIX connect", () -> SocketChannel.open(StandardProtocolFamily.UNIX)
+                .connect(java.net.UnixDomainSocketAddress.of("/nonexistent")));
+        t.call("UNIX unbound local", () -> ServerSocketChannel.open(StandardProtocolFamily.UNIX).getLocalAddress());
+        t.call("inheritedChannel", System::inheritedChannel);
     }
 
     /**

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -185,6 +186,108 @@ class FreshJvmTest {
         }
         assertEquals(expected, jdk.get(), "the JDK's transcript");
         assertEquals(expected, spool.get(), "SPOOL's transcript");
+    }
+
+    /**
+     * The SecurityManager's checks (JDK 17; it is gone on 24 and later):
+     * the same permission denials, hidden addresses and working calls on
+     * both providers, under a policy that grants the test classes only
+     * some socket permissions and SPOOL's jars all of them. On SPOOL the
+     * provider's own work (native loading, the backend, properties)
+     * must then run privileged.
+     */
+    @Test
+    @Tag("host")
+    void securityManager() throws Exception {
+        String javaBin = java17();
+        List<String> jdk = securityManagerRun(javaBin, ConformanceTest.testClassPathOnly(), List.of(), 900);
+        List<String> spool = securityManagerRun(javaBin, ConformanceTest.classPath(), List.of(ConformanceTest.SPOOL), 901);
+        assertTrue(jdk.contains("security manager -> true"), "the JDK's run has a SecurityManager: " + jdk);
+        assertTrue(jdk.stream().anyMatch(l -> l.startsWith("accept from a port not granted -> java.security.AccessControlException")),
+                "the JDK refused the accept: " + jdk);
+        assertEquals(jdk, spool, "SPOOL's transcript");
+    }
+
+    /** A JDK that still has a SecurityManager: this one if older than 24, else Debian's 17. */
+    private static String java17() {
+        if (Runtime.version().feature() < 24) {
+            return ConformanceTest.java();
+        }
+        java.nio.file.Path p = java.nio.file.Path.of("/usr/lib/jvm/java-17-openjdk-amd64/bin/java");
+        assertTrue(java.nio.file.Files.isExecutable(p), "no JDK 17 at " + p + " (make setup installs it)");
+        return p.toString();
+    }
+
+    private static List<String> securityManagerRun(String javaBin, String cp, List<String> jvm, int lowPort) throws Exception {
+        String grants = "  permission java.net.SocketPermission \"127.0.0.1:1024-\", \"connect,accept,listen,resolve\";\n"
+                + "  permission java.net.SocketPermission \"localhost:0\", \"listen\";\n"
+                + "  permission java.net.SocketPermission \"localhost:" + lowPort + "\", \"listen\";\n"
+                + "  permission java.util.PropertyPermission \"spool.test.*\", \"read\";\n";
+        List<String> args = new ArrayList<>(jvm);
+        args.add("-Dspool.test.lowPort=" + lowPort);
+        String launcher = java.nio.file.Path.of(ConformanceTest.testClassPathOnly(), "inherit.py").toString();
+        return underPolicy(grants, List.of("/usr/bin/python3", launcher, "listener"), javaBin, cp, args,
+                FreshJvm.class.getName(), List.of("securityManager"));
+    }
+
+    /**
+     * Every conformance scenario under a SecurityManager whose policy
+     * grants the test classes what the scenarios need (sockets, files,
+     * properties) and no more, on both providers: the same transcripts.
+     * On SPOOL every lazy initialization, thread, shutdown hook and file
+     * the provider uses for itself must run privileged.
+     */
+    @Test
+    void conformanceUnderSecurityManager() throws Exception {
+        String javaBin = java17();
+        String grants = "  permission java.net.SocketPermission \"*\", \"connect,accept,listen,resolve\";\n"
+                + "  permission java.net.NetPermission \"accessUnixDomainSocket\";\n"
+                + "  permission java.util.PropertyPermission \"*\", \"read\";\n"
+                + "  permission java.io.FilePermission \"<<ALL FILES>>\", \"read,write,delete\";\n"
+                + "  permission java.lang.RuntimePermission \"modifyThread\";\n"
+                + "  permission java.lang.RuntimePermission \"inheritedChannel\";\n"
+                + "  permission java.lang.RuntimePermission \"accessClassInPackage.sun.nio.ch\";\n"
+                + "  permission java.lang.RuntimePermission \"accessDeclaredMembers\";\n"
+                + "  permission java.lang.reflect.ReflectPermission \"suppressAccessChecks\";\n";
+        java.util.Map<String, List<String>> jdk = ConformanceTest.parse(underPolicy(grants, List.of(), javaBin,
+                ConformanceTest.testClassPathOnly(), List.of(), ScenarioRunner.class.getName(), List.of()));
+        java.util.Map<String, List<String>> spool = ConformanceTest.parse(underPolicy(grants, List.of(), javaBin,
+                ConformanceTest.classPath(), List.of(ConformanceTest.SPOOL), ScenarioRunner.class.getName(), List.of()));
+        assertEquals(Scenarios.all().size() + 1, jdk.size(), "every scenario ran on the JDK: " + jdk.keySet());
+        for (String name : Scenarios.all().keySet()) {
+            assertEquals(jdk.get(name), spool.get(name), "transcript of " + name);
+        }
+    }
+
+    /**
+     * Runs a JVM under a SecurityManager whose policy gives the test
+     * classes the grants given, and every other class path entry (SPOOL's
+     * classes and jars) every permission.
+     */
+    private static List<String> underPolicy(String grants, List<String> wrapper, String javaBin, String cp,
+            List<String> jvm, String main, List<String> mainArgs) throws Exception {
+        java.nio.file.Path policy = java.nio.file.Files.createTempFile("spool-policy", ".policy");
+        try {
+            StringBuilder sb = new StringBuilder();
+            String tests = new java.io.File(ConformanceTest.testClassPathOnly()).getCanonicalFile().toURI().toString();
+            for (String e : cp.split(java.io.File.pathSeparator)) {
+                String entry = e.endsWith("*") ? e.substring(0, e.length() - 1) : e;
+                String url = new java.io.File(entry).getCanonicalFile().toURI().toString();
+                if (url.equals(tests)) {
+                    continue;
+                }
+                sb.append("grant codeBase \"").append(url).append(url.endsWith("/") ? "-" : "")
+                        .append("\" { permission java.security.AllPermission; };\n");
+            }
+            sb.append("grant codeBase \"").append(tests).append("-\" {\n").append(grants).append("};\n");
+            java.nio.file.Files.writeString(policy, sb.toString());
+            List<String> args = new ArrayList<>(jvm);
+            args.add("-Djava.security.manager");
+            args.add("-Djava.security.policy==" + policy);
+            return ConformanceTest.runJvm(wrapper, javaBin, cp, args, main, mainArgs);
+        } finally {
+            java.nio.file.Files.deleteIfExists(policy);
+        }
     }
 
     private static List<String> inherit(String mode, String cp, List<String> jvm) {

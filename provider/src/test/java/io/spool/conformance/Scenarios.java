@@ -1260,6 +1260,16 @@ public final class Scenarios {
     static {
         DatagramScenarios.addTo(ALL);
         UnixScenarios.addTo(ALL);
+        add("server.toString", t -> {
+            // the class name differs (the JDK's is internal): the part in brackets
+            try (ServerSocketChannel ssc = ServerSocketChannel.open()) {
+                t.call("unbound", () -> ssc.toString().replaceAll("^[^\\[]*", ""));
+                ssc.bind(new InetSocketAddress(LO4, 0));
+                t.call("bound", () -> Transcript.show(ssc.toString().replaceAll("^[^\\[]*", "")));
+                ssc.close();
+                t.call("closed", () -> ssc.toString().replaceAll("^[^\\[]*", ""));
+            }
+        });
     }
 
     /** A channel of no provider we know: selectors must refuse it. */

@@ -123,7 +123,11 @@ final class UnixScenarios {
                         t.call("client set SO_SNDBUF", () -> c.setOption(StandardSocketOptions.SO_SNDBUF, 65536)
                                 .getOption(StandardSocketOptions.SO_SNDBUF));
                         t.call("client set SO_SNDBUF -1", () -> c.setOption(StandardSocketOptions.SO_SNDBUF, -1));
+                        t.call("client toString", () -> c.toString().replace(d.path.toString(), "DIR"));
+                        t.call("listener toString", () -> ssc.toString().replace(d.path.toString(), "DIR")
+                                .replaceAll("^[^\\[]*", ""));
                         try (SocketChannel s = ssc.accept()) {
+                            t.call("accepted toString", () -> s.toString().replace(d.path.toString(), "DIR"));
                             t.call("accepted local", () -> d.show(s.getLocalAddress()));
                             t.call("accepted remote", () -> d.show(s.getRemoteAddress()));
                             t.call("accepted options", () -> names(s.supportedOptions()));
