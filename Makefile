@@ -105,6 +105,13 @@ demo: setup
 bench: setup
 	@scripts/bench.sh
 
+# Blocking channels on virtual threads, on this host: the JDK's provider
+# against SPOOL (epoll), A B A B; compat-tests/bench/results/vthreads.md.
+# BENCH_VT_PAIRS, BENCH_VT_SECONDS (scripts/bench-vthreads.sh).
+.PHONY: bench-vthreads
+bench-vthreads: setup
+	@scripts/bench-vthreads.sh
+
 # The C experiment: kmod/httpd's small HTTP server on epoll and on the cycle
 # call, under wrk in the VM (kmod/vm/bench-c.sh); table in build/bench-c/.
 # BENCH_C_CONNS, BENCH_C_PAIRS, BENCH_C_DURATION change it (the script's

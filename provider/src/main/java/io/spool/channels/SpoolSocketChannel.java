@@ -228,6 +228,36 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
 
     // ---- blocking support
 
+    /**
+     * readLock: how many more blocking reads wait for data before they
+     * read. A platform thread's blocking read that finds no data costs
+     * read, poll and read again; when reads on this channel keep finding
+     * none (a request-response peer), waiting first saves the first read.
+     * Every {@link #POLL_FIRST_RUN}+1-th read tries the read first again,
+     * so a channel whose data is waiting goes back to one call per read.
+     * A virtual thread never waits first: its park costs more than a read.
+     */
+    private int pollFirst;
+    private static final int POLL_FIRST_RUN = 7;
+
+    /** Before a blocking read: waits for data first if recent reads found none. */
+    private void pollFirst(long millis) throws IOException {
+        if (pollFirst > 0) {
+            pollFirst--;
+            Waiter w = Waiter.current();
+            if (w.cheapWait() && !batch.hasPending()) {
+                w.park(fd, Linux.POLLIN, millis <= 0 ? -1 : (int) Math.min(millis, Integer.MAX_VALUE));
+            }
+        }
+    }
+
+    /** After a blocking read's first try: whether it found no data. */
+    private void waited(boolean none) {
+        if (none) {
+            pollFirst = POLL_FIRST_RUN;
+        }
+    }
+
     private void park(int events, long millis) throws IOException {
         int to = millis <= 0 ? -1 : (int) Math.min(millis, Integer.MAX_VALUE);
         Waiter.current().park(fd, events, to);
@@ -368,8 +398,12 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                 if (isInputClosed) {
                     return IO.EOF;
                 }
+                if (blocking) {
+                    pollFirst(0);
+                }
                 n = batch.read(buf);
                 if (blocking) {
+                    waited(n == IO.UNAVAILABLE);
                     while (n == IO.UNAVAILABLE && isOpen() && !isInputClosed) {
                         park(Linux.POLLIN, 0);
                         n = IO.read(fd, buf);
@@ -430,8 +464,12 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                 if (isInputClosed) {
                     return IO.EOF;
                 }
+                if (blocking) {
+                    pollFirst(0);
+                }
                 n = batch.read(dsts, offset, length);
                 if (blocking) {
+                    waited(n == IO.UNAVAILABLE);
                     while (n == IO.UNAVAILABLE && isOpen() && !isInputClosed) {
                         park(Linux.POLLIN, 0);
                         n = IO.read(fd, dsts, offset, length);
@@ -1143,7 +1181,9 @@ public final class SpoolSocketChannel extends SocketChannel implements SpoolChan
                 }
                 ByteBuffer dst = ByteBuffer.wrap(b, off, len);
                 long start = System.nanoTime();
+                pollFirst(nanos > 0 ? Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos)) : 0);
                 n = batch.read(dst);
+                waited(n == IO.UNAVAILABLE);
                 while (n == IO.UNAVAILABLE && isOpen() && !isInputClosed) {
                     long left = 0;
                     if (nanos > 0) {

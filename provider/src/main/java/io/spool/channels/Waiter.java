@@ -73,6 +73,13 @@ abstract class Waiter {
     /** Wakes this waiter's thread if it is parked, or makes its next park return. */
     abstract void unpark();
 
+    /**
+     * Whether a park that returns at once costs about one system call (a
+     * platform thread's poll), so that waiting before a read that will
+     * likely find nothing is worth it; a virtual thread's park is dearer.
+     */
+    abstract boolean cheapWait();
+
     /** poll(2) on the fd and a pooled eventfd. */
     private static final class Platform extends Waiter {
         /** Eventfds no park uses now, drained. */
@@ -99,18 +106,27 @@ abstract class Waiter {
             try {
                 IO.poll(fd, events, e, timeoutMillis);
             } finally {
+                boolean written;
                 synchronized (this) {
                     efd = -1;
+                    written = signalled; // only an unpark during this park wrote e
                     signalled = false; // this park ended: the caller looks at the state again
                 }
-                // no unpark can signal e from here on (it saw efd -1): drain it and give it back
+                // no unpark can signal e from here on (it saw efd -1): drain it if written, give it back
                 try {
-                    IO.drain(e);
+                    if (written) {
+                        IO.drain(e);
+                    }
                     FREE.offer(e);
                 } catch (IOException x) {
                     IO.closeQuietly(e);
                 }
             }
+        }
+
+        @Override
+        boolean cheapWait() {
+            return true;
         }
 
         @Override
@@ -165,6 +181,11 @@ abstract class Waiter {
                 parker.deregister(fd, this);
                 woken = false;
             }
+        }
+
+        @Override
+        boolean cheapWait() {
+            return false;
         }
 
         @Override
