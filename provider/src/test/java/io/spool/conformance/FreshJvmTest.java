@@ -1,7 +1,6 @@
 package io.spool.conformance;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -86,9 +85,12 @@ class FreshJvmTest {
     /**
      * Who serves a JVM with SPOOL's jar on the class path and no property
      * naming a provider (the META-INF/services entry), and whether it
-     * works: SPOOL when it can run; the JDK's provider when SPOOL is off
-     * or lacks its JNR jars (JDK 17 to 23 pass over a provider that
-     * declines); SPOOL on epoll when it is off but cannot hand over.
+     * works: SPOOL when it can run, which without its JNR jars it can on
+     * JDK 22 and later (the FFM binding); the JDK's provider when SPOOL is
+     * off, or lacks its JNR jars on JDK 17 to 21 (JDK 17 to 23 pass over a
+     * provider that declines); SPOOL on epoll when it is off but cannot
+     * hand over. Each case on this JVM's JDK, and the JDK-dependent ones
+     * on the newest JDK too.
      */
     @org.junit.jupiter.api.Test
     @Tag("host")
@@ -107,16 +109,12 @@ class FreshJvmTest {
         assertEquals(declines ? List.of("provider -> " + jdk, "backend -> none", "round trip -> true")
                 : List.of("provider -> " + spool, "backend -> epoll", "round trip -> true"),
                 whoServes(javaBin, cp, List.of("-Dspool.enabled=false")), "spool.enabled=false");
-        List<String> noJnrRun = whoServes(javaBin, noJnr, List.of());
-        if (declines) {
-            assertEquals(List.of("provider -> " + jdk, "backend -> none", "round trip -> true"), noJnrRun,
-                    "no JNR jars");
-        } else {
-            // nothing can serve in SPOOL's place: it says so at WARNING, and its calls fail
-            assertTrue(noJnrRun.get(0).equals("provider -> " + spool)
-                    && noJnrRun.get(2).startsWith("round trip !! java.lang.NoClassDefFoundError"),
-                    "no JNR jars on JDK 24+: " + noJnrRun);
-        }
+        // without the JNR jars: JDK 22 and later bind libc through the FFM API, 17 to 21 decline
+        int testFeature = Runtime.version().feature();
+        assertEquals(testFeature >= 22
+                ? List.of("provider -> " + spool, "backend -> " + backend, "round trip -> true")
+                : List.of("provider -> " + jdk, "backend -> none", "round trip -> true"),
+                whoServes(javaBin, noJnr, List.of()), "no JNR jars on JDK " + testFeature);
         assertEquals(List.of("provider -> " + spool, "backend -> epoll", "round trip -> true"),
                 whoServes(javaBin, cp, List.of("-Dspool.enabled=false", ConformanceTest.SPOOL)),
                 "spool.enabled=false, but named by the property");
@@ -130,6 +128,10 @@ class FreshJvmTest {
                 ? List.of("provider -> " + spool, "backend -> epoll", "round trip -> true")
                 : List.of("provider -> " + jdk, "backend -> none", "round trip -> true"),
                 whoServes(newest, cp, List.of("-Dspool.enabled=false")), "spool.enabled=false on JDK " + feature);
+        assertEquals(feature >= 22
+                ? List.of("provider -> " + spool, "backend -> " + backend, "round trip -> true")
+                : List.of("provider -> " + jdk, "backend -> none", "round trip -> true"),
+                whoServes(newest, noJnr, List.of("--enable-native-access=ALL-UNNAMED")), "no JNR jars on JDK " + feature);
     }
 
     private static List<String> whoServes(String java, String cp, List<String> jvm) throws Exception {
