@@ -72,7 +72,13 @@ public final class Native {
                 jnrWhy = jnrMissing();
                 if (jnrWhy == null) {
                     try {
-                        libc = uninterrupted(() -> jnr.ffi.LibraryLoader.create(LibC.class).load("c"));
+                        libc = uninterrupted(() -> {
+                            LibC l = jnr.ffi.LibraryLoader.create(LibC.class).load("c");
+                            // where jffi's stub cannot load, load() still returns a library
+                            // whose every call fails: this is the first use that tells
+                            jnr.ffi.Runtime.getRuntime(l);
+                            return l;
+                        });
                         name = "jnr";
                     } catch (LinkageError | RuntimeException e) {
                         jnrWhy = "JNR cannot load its native code: " + e;
