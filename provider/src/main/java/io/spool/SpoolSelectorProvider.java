@@ -32,7 +32,9 @@ import java.util.Objects;
  * The backend ({@code -Dspool.backend=auto|spool|epoll}) is chosen on first use.
  *
  * <p><b>Declining.</b> With {@code -Dspool.enabled=false}, or where SPOOL
- * cannot run (not Linux, a JNR jar missing, its native stub not loadable),
+ * cannot run (not Linux, or libc cannot be bound: JNR-FFI is the binding,
+ * and where a JNR jar is missing or its native stub cannot load, JDK 22 and
+ * later bind libc through the FFM API instead, while 17 to 21 cannot run),
  * a provider that the JDK found through the class path declines, and the
  * JDK's own provider serves: the JDK's lookup (17 to 23) passes over a
  * provider whose constructor throws SecurityException. JDK 24 and later
@@ -99,28 +101,21 @@ public final class SpoolSelectorProvider extends SelectorProvider {
         }
     }
 
-    /** Why SPOOL cannot run in this JVM, or null. */
+    /**
+     * Why SPOOL cannot run in this JVM, or null. libc is bound through
+     * JNR-FFI, else, on JDK 22 and later, through the FFM API (so a missing
+     * JNR jar is no reason there); {@code io.spool.sys.Native.Binding}
+     * chooses, once, and says why neither works.
+     */
     private static String cannotRun() {
         if (!System.getProperty("os.name", "").equals("Linux")) {
             return "not Linux: " + System.getProperty("os.name");
         }
-        ClassLoader l = SpoolSelectorProvider.class.getClassLoader();
-        for (String c : new String[] {"jnr.ffi.LibraryLoader", "com.kenai.jffi.MemoryIO",
-                "jnr.constants.platform.Errno"}) {
-            try {
-                Class.forName(c, false, l);
-            } catch (ClassNotFoundException | LinkageError e) {
-                return "the class path lacks " + c + " (the JNR jars)";
-            }
-        }
         try {
-            Class.forName("io.spool.sys.Native", true, l); // loads libc through jffi's native stub
+            return io.spool.sys.Native.Binding.why();
         } catch (LinkageError e) {
-            return "JNR cannot load its native code: " + e;
-        } catch (ClassNotFoundException e) {
-            return e.toString();
+            return "cannot bind libc: " + e;
         }
-        return null;
     }
 
     private Backend backend() throws IOException {

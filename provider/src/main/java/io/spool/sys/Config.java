@@ -30,6 +30,8 @@ public final class Config {
             "false: SPOOL does not serve; found through the class path on JDK 17 to 23, it hands over to the JDK's provider");
     static final Property BACKEND = define("spool.backend", "auto", "auto, spool, epoll",
             "which backend serves channels; auto tries spool, then epoll");
+    static final Property FFI = define("spool.ffi", "auto", "auto, jnr, ffm",
+            "how libc is bound: auto takes JNR-FFI, else (JDK 22+) the FFM API; jnr or ffm takes only that one");
     static final Property READ_AHEAD = define("spool.readAhead", "true", "true, false",
             "read-ahead: receive from ready sockets in the cycle");
     static final Property WRITE_BEHIND = define("spool.writeBehind", "true", "true, false",
@@ -59,6 +61,8 @@ public final class Config {
 
     public final boolean enabled;
     public final String backend;
+    /** "auto", "jnr" or "ffm" (see {@link Native}). */
+    public final String ffi;
     public final boolean readAhead;
     public final boolean writeBehind;
     public final boolean acceptAhead;
@@ -76,6 +80,7 @@ public final class Config {
     Config(Properties p) {
         enabled = bool(p, ENABLED);
         backend = choice(p, BACKEND, "auto", "spool", "epoll");
+        ffi = choice(p, FFI, "auto", "jnr", "ffm");
         readAhead = bool(p, READ_AHEAD);
         writeBehind = bool(p, WRITE_BEHIND);
         acceptAhead = bool(p, ACCEPT_AHEAD);

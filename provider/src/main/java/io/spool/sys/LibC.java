@@ -5,7 +5,13 @@ import jnr.ffi.types.size_t;
 import jnr.ffi.types.ssize_t;
 
 /**
- * The libc functions the provider calls, bound by JNR-FFI.
+ * The libc functions the provider calls, bound by JNR-FFI or, without it
+ * on JDK 22 and later, by {@link FfmLibC} (see {@link Native}).
+ *
+ * <p>The JNR annotations stay: they tell JNR the C types. Without the JNR
+ * jars the interface still loads, as the JVM skips annotations whose
+ * classes are missing (checked by the conformance run without them,
+ * {@code FfmConformanceTest}).
  *
  * <p>Memory arguments are raw addresses passed as {@code long}: on the 64-bit
  * Linux ABIs a pointer travels in the same register as a 64-bit integer, and

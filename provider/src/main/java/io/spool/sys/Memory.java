@@ -1,6 +1,5 @@
 package io.spool.sys;
 
-import com.kenai.jffi.MemoryIO;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -8,9 +7,10 @@ import java.nio.ByteOrder;
  * Native memory: direct buffers, their addresses, and a small per-thread
  * cache of temporary direct buffers for I/O on heap buffers (as the JDK's
  * {@code sun.nio.ch.Util.getTemporaryDirectBuffer} does).
+ * A buffer's address comes from the binding that {@link Native} chose:
+ * jffi's {@code MemoryIO}, or the FFM API.
  */
 public final class Memory {
-    private static final MemoryIO IO = Native.uninterrupted(MemoryIO::getInstance);
     private static final int CACHE_SIZE = 4;
     /** Larger temporary buffers are not cached, like jdk.nio.maxCachedBufferSize. */
     private static final int MAX_CACHED = 256 * 1024;
@@ -23,7 +23,15 @@ public final class Memory {
 
     /** The address of the first byte of a direct buffer (ignores its position). */
     public static long address(ByteBuffer direct) {
-        return IO.getDirectBufferAddress(direct);
+        return Native.FFM ? FfmLibC.address(direct) : Jffi.IO.getDirectBufferAddress(direct);
+    }
+
+    /** jffi's memory access: loaded only when JNR is the binding. */
+    private static final class Jffi {
+        static final com.kenai.jffi.MemoryIO IO = Native.uninterrupted(com.kenai.jffi.MemoryIO::getInstance);
+
+        private Jffi() {
+        }
     }
 
     /** A direct buffer in native byte order. */

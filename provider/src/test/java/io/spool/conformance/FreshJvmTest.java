@@ -1,7 +1,6 @@
 package io.spool.conformance;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -87,39 +86,44 @@ class FreshJvmTest {
     /**
      * Who serves a JVM with SPOOL's jar on the class path and no property
      * naming a provider (the META-INF/services entry), and whether it
-     * works: SPOOL when it can run; the JDK's provider when SPOOL is off
-     * or lacks its JNR jars (JDK 17 to 23 pass over a provider that
-     * declines); SPOOL on epoll when it is off but cannot hand over.
+     * works: SPOOL when it can run, which without its JNR jars (or jffi's
+     * native stub) it can on JDK 22 and later (the FFM binding); the JDK's
+     * provider when SPOOL is off, or cannot load JNR on JDK 17 to 21 (JDK
+     * 17 to 23 pass over a provider that declines); SPOOL on epoll when it
+     * is off but cannot hand over. Each case on this JVM's JDK, and the
+     * JDK-dependent ones on the newest JDK too.
      */
     @org.junit.jupiter.api.Test
     @Tag("host")
     void whoServesWithTheJarOnTheClassPath() throws Exception {
         String backend = System.getProperty("spool.expectBackend", "epoll");
-        String jdk = "sun.nio.ch.EPollSelectorProvider";
         String spool = "io.spool.SpoolSelectorProvider";
+        List<String> spoolServes = List.of("provider -> " + spool, "backend -> " + backend, "round trip -> true");
+        List<String> spoolOnEpoll = List.of("provider -> " + spool, "backend -> epoll", "round trip -> true");
+        List<String> jdkServes = List.of("provider -> sun.nio.ch.EPollSelectorProvider", "backend -> none",
+                "round trip -> true");
         String cp = ConformanceTest.classPath();
         String noJnr = System.getProperty("spool.test.classes", "target/classes") + java.io.File.pathSeparator
                 + ConformanceTest.testClassPathOnly();
-        String javaBin = ConformanceTest.java();
-        assertEquals(List.of("provider -> " + spool, "backend -> " + backend, "round trip -> true"),
-                whoServes(javaBin, cp, List.of()), "found through the class path");
-        // this JVM's java: JDK 17 to 23 pass over a provider that declines, 24 and later do not
-        boolean declines = Runtime.version().feature() < 24;
-        assertEquals(declines ? List.of("provider -> " + jdk, "backend -> none", "round trip -> true")
-                : List.of("provider -> " + spool, "backend -> epoll", "round trip -> true"),
-                whoServes(javaBin, cp, List.of("-Dspool.enabled=false")), "spool.enabled=false");
-        List<String> noJnrRun = whoServes(javaBin, noJnr, List.of());
-        if (declines) {
-            assertEquals(List.of("provider -> " + jdk, "backend -> none", "round trip -> true"), noJnrRun,
-                    "no JNR jars");
-        } else {
-            // nothing can serve in SPOOL's place: it says so at WARNING, and its calls fail
-            assertTrue(noJnrRun.get(0).equals("provider -> " + spool)
-                    && noJnrRun.get(2).startsWith("round trip !! java.lang.NoClassDefFoundError"),
-                    "no JNR jars on JDK 24+: " + noJnrRun);
+        // the JNR jars but not jffi's native stub: JNR cannot load, as where the stub cannot be extracted
+        StringBuilder noStub = new StringBuilder(noJnr);
+        try (var jars = java.nio.file.Files.list(java.nio.file.Path.of(System.getProperty("spool.test.lib",
+                "target/lib")))) {
+            jars.map(java.nio.file.Path::toString).filter(j -> j.endsWith(".jar") && !j.endsWith("-native.jar"))
+                    .sorted().forEach(j -> noStub.append(java.io.File.pathSeparator).append(j));
         }
-        assertEquals(List.of("provider -> " + spool, "backend -> epoll", "round trip -> true"),
-                whoServes(javaBin, cp, List.of("-Dspool.enabled=false", ConformanceTest.SPOOL)),
+        String javaBin = ConformanceTest.java();
+        int testFeature = Runtime.version().feature();
+        assertEquals(spoolServes, whoServes(javaBin, cp, List.of()), "found through the class path");
+        // this JVM's java: JDK 17 to 23 pass over a provider that declines, 24 and later do not
+        assertEquals(testFeature < 24 ? jdkServes : spoolOnEpoll,
+                whoServes(javaBin, cp, List.of("-Dspool.enabled=false")), "spool.enabled=false");
+        // without JNR: JDK 22 and later bind libc through the FFM API, 17 to 21 decline
+        assertEquals(testFeature >= 22 ? spoolServes : jdkServes, whoServes(javaBin, noJnr, List.of()),
+                "no JNR jars on JDK " + testFeature);
+        assertEquals(testFeature >= 22 ? spoolServes : jdkServes, whoServes(javaBin, noStub.toString(), List.of()),
+                "no jffi stub on JDK " + testFeature);
+        assertEquals(spoolOnEpoll, whoServes(javaBin, cp, List.of("-Dspool.enabled=false", ConformanceTest.SPOOL)),
                 "spool.enabled=false, but named by the property");
         String newest = ConformanceTest.java21();
         int feature = Integer.parseInt(java.nio.file.Files.readAllLines(
@@ -127,10 +131,13 @@ class FreshJvmTest {
                 .filter(l -> l.startsWith("JAVA_VERSION=")).findFirst().orElseThrow()
                 .replaceAll("^JAVA_VERSION=\"(\\d+).*", "$1"));
         // JDK 24 and later no longer pass over a provider that declines: SPOOL serves, batching nothing
-        assertEquals(feature >= 24
-                ? List.of("provider -> " + spool, "backend -> epoll", "round trip -> true")
-                : List.of("provider -> " + jdk, "backend -> none", "round trip -> true"),
+        assertEquals(feature >= 24 ? spoolOnEpoll : jdkServes,
                 whoServes(newest, cp, List.of("-Dspool.enabled=false")), "spool.enabled=false on JDK " + feature);
+        List<String> quiet = List.of("--enable-native-access=ALL-UNNAMED");
+        assertEquals(feature >= 22 ? spoolServes : jdkServes, whoServes(newest, noJnr, quiet),
+                "no JNR jars on JDK " + feature);
+        assertEquals(feature >= 22 ? spoolServes : jdkServes, whoServes(newest, noStub.toString(), quiet),
+                "no jffi stub on JDK " + feature);
     }
 
     private static List<String> whoServes(String java, String cp, List<String> jvm) throws Exception {

@@ -27,6 +27,7 @@ class ConfigTest {
         Config c = new Config(new Properties());
         assertTrue(c.enabled);
         assertEquals("auto", c.backend);
+        assertEquals("auto", c.ffi);
         assertTrue(c.readAhead && c.writeBehind && c.acceptAhead);
         assertEquals(1 << 20, c.arena);
         assertEquals(64 << 10, c.recvMax);
@@ -37,13 +38,14 @@ class ConfigTest {
         assertEquals(120_000, c.drainTimeoutMs);
         assertEquals(30_000, c.flushTimeoutMs);
         assertNull(c.countersFile);
-        assertEquals(14, Config.properties().size());
+        assertEquals(15, Config.properties().size());
     }
 
     @Test
     void goodValuesAreTaken() {
         assertEquals(false, with("spool.enabled", "FALSE").enabled);
         assertEquals("epoll", with("spool.backend", " EPOLL ").backend);
+        assertEquals("ffm", with("spool.ffi", "FFM").ffi);
         assertEquals(false, with("spool.writeBehind", "false").writeBehind);
         assertEquals(4096, with("spool.arena", "4096").arena);
         assertEquals(100_000, with("spool.sendCredit", "100000").sendCredit);
@@ -56,6 +58,7 @@ class ConfigTest {
         Map<String, List<String>> bad = Map.ofEntries(
                 Map.entry("spool.enabled", List.of("no", "")),
                 Map.entry("spool.backend", List.of("uring2", "")),
+                Map.entry("spool.ffi", List.of("jni", "")),
                 Map.entry("spool.readAhead", List.of("yes", "0")),
                 Map.entry("spool.writeBehind", List.of("off")),
                 Map.entry("spool.acceptAhead", List.of("")),
