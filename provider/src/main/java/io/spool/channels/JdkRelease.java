@@ -39,4 +39,42 @@ final class JdkRelease {
             throw new ClosedChannelException();
         }
     }
+
+    /**
+     * A new IPv6 datagram socket gets IPV6_MULTICAST_ALL off from JDK 22
+     * (JDK-8241800): before, one that did not join an IPv6 group still
+     * receives it when another socket of the host joined it, on the same
+     * port. (JDK 17 clears IP_MULTICAST_ALL on IPv4 sockets only.) Checked
+     * with the multicast scenarios on 17 and 25.
+     */
+    static final boolean IPV6_MULTICAST_ALL_OFF = FEATURE >= 22;
+
+    /**
+     * DatagramChannel.join with a null interface fails where the JDK first
+     * uses it, with the JVM's helpful message naming the variable: for an
+     * IPv4 group inside Net.anyInet4Address, whose PrivilegedAction (an
+     * anonymous class up to JDK 23) captured it as "this.val$interf", from
+     * JDK 24 a plain "interf"; for an IPv6 group "interf" in innerJoin.
+     * With -XX:-ShowCodeDetailsInExceptionMessages there is no message.
+     */
+    static NullPointerException nullInterface(boolean ipv4Group) {
+        String method = ipv4Group ? "getInetAddresses()" : "getIndex()";
+        String variable = ipv4Group && FEATURE < 24 ? "this.val$interf" : "interf";
+        return new NullPointerException(HELPFUL_NPE
+                ? "Cannot invoke \"java.net.NetworkInterface." + method + "\" because \"" + variable + "\" is null"
+                : null);
+    }
+
+    /** Whether this JVM gives implicit NullPointerExceptions a message (JEP 358, on by default). */
+    private static final boolean HELPFUL_NPE = helpfulNullPointerMessages();
+
+    @SuppressWarnings("null")
+    private static boolean helpfulNullPointerMessages() {
+        try {
+            Object o = null;
+            return o.hashCode() == 0;
+        } catch (NullPointerException e) {
+            return e.getMessage() != null;
+        }
+    }
 }
