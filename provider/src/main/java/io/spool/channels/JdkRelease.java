@@ -41,6 +41,34 @@ final class JdkRelease {
     }
 
     /**
+     * MulticastSocket.setInterface with an address of no interface: JDKs
+     * with jdk.internal.util.Exceptions (25, and the later updates of 17
+     * and 21, which took the same change) say "No network interface found
+     * with address", naming the address only when jdk.includeInExceptions
+     * allows it (Temurin 25's java.security does, hostInfoExclSocket);
+     * earlier ones "No network interface with address ADDR". Checked with
+     * the multicast scenarios on 17.0.15 and 25.
+     */
+    static final boolean FILTERED_INTERFACE_MESSAGE =
+            io.spool.sys.Privileged.run(() -> hasClass("jdk.internal.util.Exceptions"));
+
+    /**
+     * MulticastSocket.getInterface when the interface set has no address:
+     * up to JDK 23 a SocketException "Network interface has no IP
+     * address", from JDK 24 (the SecurityManager's code gone) null.
+     */
+    static final boolean INTERFACE_WITHOUT_ADDRESS_IS_NULL = FEATURE >= 24;
+
+    private static boolean hasClass(String name) {
+        try {
+            Class.forName(name, false, null);
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
+    }
+
+    /**
      * A new IPv6 datagram socket gets IPV6_MULTICAST_ALL off from JDK 22
      * (JDK-8241800): before, one that did not join an IPv6 group still
      * receives it when another socket of the host joined it, on the same
