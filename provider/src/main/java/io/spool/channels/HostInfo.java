@@ -16,12 +16,20 @@ import java.util.Locale;
  * Off by default, as the address may be sensitive.
  */
 final class HostInfo {
-    private static final boolean ENABLED = io.spool.sys.Privileged.run(HostInfo::enabled);
+    private static final boolean ENABLED = io.spool.sys.Privileged.run(() -> includes("hostinfo"));
+
+    /**
+     * Whether text that is not a socket's address (an interface's address,
+     * say) goes into exceptions: {@code hostInfo} or, since the JDK has
+     * jdk.internal.util.Exceptions, {@code hostInfoExclSocket}.
+     */
+    static final boolean NON_SOCKET = ENABLED
+            || io.spool.sys.Privileged.run(() -> includes("hostinfoexclsocket"));
 
     private HostInfo() {
     }
 
-    private static boolean enabled() {
+    private static boolean includes(String category) {
         String v = System.getProperty("jdk.includeInExceptions");
         if (v == null) {
             v = Security.getProperty("jdk.includeInExceptions");
@@ -30,7 +38,7 @@ final class HostInfo {
             return false;
         }
         for (String s : v.split(",")) {
-            if (s.trim().toLowerCase(Locale.ROOT).equals("hostinfo")) {
+            if (s.trim().toLowerCase(Locale.ROOT).equals(category)) {
                 return true;
             }
         }

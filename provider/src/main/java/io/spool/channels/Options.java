@@ -183,7 +183,7 @@ final class Options {
             throw new SocketException("Attempt to set read only option " + name);
         }
         if (name == StandardSocketOptions.IP_MULTICAST_IF) {
-            throw new UnsupportedOperationException("SPOOL: IP_MULTICAST_IF is not supported yet");
+            throw new AssertionError("the datagram channel sets IP_MULTICAST_IF itself");
         }
         if (name == TCP_KEEPIDLE || name == TCP_KEEPINTERVAL || name == TCP_KEEPCOUNT) {
             int i = (Integer) value;
@@ -194,11 +194,14 @@ final class Options {
         int[] lo = levelName(name, ipv6);
         int v = value instanceof Boolean ? (((Boolean) value) ? 1 : 0) : (Integer) value;
         Sockets.setInt(fd, lo[0], lo[1], v);
-        if (name == StandardSocketOptions.IP_MULTICAST_TTL && ipv6) {
-            Sockets.setInt(fd, Linux.IPPROTO_IP, Linux.IP_MULTICAST_TTL, v);
-        }
-        if (name == StandardSocketOptions.IP_MULTICAST_LOOP && ipv6) {
-            Sockets.setInt(fd, Linux.IPPROTO_IP, Linux.IP_MULTICAST_LOOP, v);
+        boolean ttl = name == StandardSocketOptions.IP_MULTICAST_TTL;
+        if (ipv6 && (ttl || name == StandardSocketOptions.IP_MULTICAST_LOOP)) {
+            // the IPv4 option too, for IPv4 groups on this socket: best effort, as the JDK on Linux
+            try {
+                Sockets.setInt(fd, Linux.IPPROTO_IP, ttl ? Linux.IP_MULTICAST_TTL : Linux.IP_MULTICAST_LOOP, v);
+            } catch (IOException ignore) {
+                // the IPv6 option is set
+            }
         }
     }
 
@@ -210,7 +213,7 @@ final class Options {
             return Sockets.getLinger(fd);
         }
         if (name == StandardSocketOptions.IP_MULTICAST_IF) {
-            return null;
+            throw new AssertionError("the datagram channel reads IP_MULTICAST_IF itself");
         }
         int[] lo = levelName(name, ipv6);
         int v = Sockets.getInt(fd, lo[0], lo[1]);

@@ -4,6 +4,7 @@ import io.spool.sys.Datagrams;
 import io.spool.sys.IO;
 import io.spool.sys.Linux;
 import io.spool.sys.Memory;
+import io.spool.sys.Multicast;
 import io.spool.sys.SockAddr;
 import io.spool.sys.Sockets;
 import java.io.IOException;
@@ -11,6 +12,7 @@ import java.lang.ref.Cleaner;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
@@ -43,8 +45,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * A UDP channel. State, locking and close protocol follow the JDK's
  * DatagramChannelImpl; the descriptor is always O_NONBLOCK and a blocking
  * operation parks in poll(2) through a {@link Waiter}. A selector sees it
- * through readiness only (no read-ahead). Multicast group membership is
- * not supported: join throws UnsupportedOperationException.
+ * through readiness only (no read-ahead). Multicast: join, drop, block
+ * and unblock as the JDK's (memberships in a {@link
+ * SpoolMembershipKey.Registry}, keys invalid once the channel is closed),
+ * with the JDK's socket options on a new socket (IP_MULTICAST_ALL off).
  */
 public final class SpoolDatagramChannel extends DatagramChannel implements SpoolChannel {
     private final ProtocolFamily family;
@@ -68,6 +72,7 @@ public final class SpoolDatagramChannel extends DatagramChannel implements Spool
     private InetSocketAddress remoteAddress;
     private InetSocketAddress initialLocalAddress; // before connect, to repair after disconnect
     private DatagramSocket socket;
+    private SpoolMembershipKey.Registry registry; // multicast memberships, made by the first join
 
     public SpoolDatagramChannel(SelectorProvider sp, ProtocolFamily family) throws IOException {
         super(sp);
@@ -80,7 +85,14 @@ public final class SpoolDatagramChannel extends DatagramChannel implements Spool
         }
         this.family = family;
         this.ipv6 = family == StandardProtocolFamily.INET6;
-        this.fd = Sockets.socket(Addresses.linuxFamily(family), Linux.SOCK_DGRAM);
+        int s = Sockets.socket(Addresses.linuxFamily(family), Linux.SOCK_DGRAM);
+        try {
+            Multicast.initDatagramSocket(s, ipv6, JdkRelease.IPV6_MULTICAST_ALL_OFF);
+        } catch (IOException e) {
+            IO.closeQuietly(s);
+            throw e;
+        }
+        this.fd = s;
         this.closer = new FdCloser(fd, false);
         this.cleanable = Waiter.CLEANER.register(this, closer);
     }
@@ -940,11 +952,7 @@ public final class SpoolDatagramChannel extends DatagramChannel implements Spool
         return this;
     }
 
-    // ---- multicast
-
-    private static UnsupportedOperationException noMulticast() {
-        return new UnsupportedOperationException("SPOOL: multicast group membership is not supported yet");
-    }
+    // ---- multicast: the JDK's innerJoin, drop, block and unblock (DatagramChannelImpl)
 
     @Override
     public MembershipKey join(InetAddress group, NetworkInterface interf) throws IOException {
@@ -957,31 +965,150 @@ public final class SpoolDatagramChannel extends DatagramChannel implements Spool
         return innerJoin(group, interf, source);
     }
 
-    /** The JDK's argument checks, then UnsupportedOperationException for a valid join. */
+    /**
+     * Joins a group, any-source when source is null, or returns the key of
+     * the same membership. As the JDK on Linux, an IPv6 socket joins an
+     * IPv4 group with the IPv4 calls (IP_ADD_MEMBERSHIP at IPPROTO_IP on
+     * the same socket) and an IPv6 group with the IPv6 ones.
+     */
     private MembershipKey innerJoin(InetAddress group, NetworkInterface interf, InetAddress source)
             throws IOException {
         if (!group.isMulticastAddress()) {
             throw new IllegalArgumentException("Group not a multicast address");
         }
-        if (group instanceof java.net.Inet6Address && !ipv6) {
-            throw new IllegalArgumentException("Only IPv6 sockets can join IPv6 multicast group");
+        if (group instanceof Inet6Address) {
+            if (!ipv6) {
+                throw new IllegalArgumentException("Only IPv6 sockets can join IPv6 multicast group");
+            }
+        } else if (!(group instanceof Inet4Address)) {
+            throw new IllegalArgumentException("Address type not supported");
         }
         if (source != null) {
-            if (source.isAnyLocalAddress()) {
-                throw new IllegalArgumentException("Source address is a wildcard address");
-            }
-            if (source.isMulticastAddress()) {
-                throw new IllegalArgumentException("Source address is multicast address");
-            }
-            if (source.getClass() != group.getClass()) {
-                throw new IllegalArgumentException("Source address is different type to group");
-            }
+            checkSource(source, group);
         }
         synchronized (stateLock) {
             ensureOpen();
+            if (registry == null) {
+                registry = new SpoolMembershipKey.Registry();
+            } else {
+                MembershipKey key = registry.find(group, interf, source);
+                if (key != null) {
+                    return key;
+                }
+            }
+            if (interf == null) {
+                throw JdkRelease.nullInterface(group instanceof Inet4Address);
+            }
+            SpoolMembershipKey key;
+            if (group instanceof Inet6Address) {
+                int index = interf.getIndex();
+                if (index == -1) {
+                    throw new IOException("Network interface cannot be identified");
+                }
+                byte[] g = group.getAddress();
+                byte[] s = source == null ? null : source.getAddress();
+                if (Multicast.joinOrDrop6(true, fd, g, index, s) == IO.UNAVAILABLE) {
+                    throw new UnsupportedOperationException();
+                }
+                key = SpoolMembershipKey.ipv6(this, group, interf, source, g, index, s);
+            } else {
+                Inet4Address target = anyInet4Address(interf);
+                if (target == null) {
+                    throw new IOException("Network interface not configured for IPv4");
+                }
+                int g = inet4AsInt(group);
+                int t = inet4AsInt(target);
+                int s = source == null ? 0 : inet4AsInt(source);
+                if (Multicast.joinOrDrop4(true, fd, g, t, s) == IO.UNAVAILABLE) {
+                    throw new UnsupportedOperationException();
+                }
+                key = SpoolMembershipKey.ipv4(this, group, interf, source, g, t, s);
+            }
+            registry.add(key);
+            return key;
         }
-        Objects.requireNonNull(interf);
-        throw noMulticast();
+    }
+
+    /** The JDK's checks of a source to join or to block. */
+    private static void checkSource(InetAddress source, InetAddress group) {
+        if (source.isAnyLocalAddress()) {
+            throw new IllegalArgumentException("Source address is a wildcard address");
+        }
+        if (source.isMulticastAddress()) {
+            throw new IllegalArgumentException("Source address is multicast address");
+        }
+        if (source.getClass() != group.getClass()) {
+            throw new IllegalArgumentException("Source address is different type to group");
+        }
+    }
+
+    private static int inet4AsInt(InetAddress ia) {
+        byte[] a = ia.getAddress();
+        return ((a[0] & 0xff) << 24) | ((a[1] & 0xff) << 16) | ((a[2] & 0xff) << 8) | (a[3] & 0xff);
+    }
+
+    /** SpoolMembershipKey.drop: leaves the group once; the key is then invalid. */
+    void drop(SpoolMembershipKey key) {
+        synchronized (stateLock) {
+            if (!key.isValid()) {
+                return;
+            }
+            try {
+                if (key.ipv6) {
+                    Multicast.joinOrDrop6(false, fd, key.group6, key.index6, key.source6);
+                } else {
+                    Multicast.joinOrDrop4(false, fd, key.group4, key.interface4, key.source4);
+                }
+            } catch (IOException e) {
+                throw new AssertionError(e); // as the JDK: cannot happen
+            }
+            key.invalidate();
+            registry.remove(key);
+        }
+    }
+
+    /** The any-source membership of a group on an interface, or null: for the socket adaptor. */
+    MembershipKey findMembership(InetAddress group, NetworkInterface interf) {
+        synchronized (stateLock) {
+            return registry == null ? null : registry.find(group, interf, null);
+        }
+    }
+
+    /** SpoolMembershipKey.block: filters a source out of an any-source membership. */
+    void block(SpoolMembershipKey key, InetAddress source) throws IOException {
+        synchronized (stateLock) {
+            if (!key.isValid()) {
+                throw new IllegalStateException("key is no longer valid");
+            }
+            checkSource(source, key.group());
+            int n;
+            if (key.ipv6) {
+                n = Multicast.blockOrUnblock6(true, fd, key.group6, key.index6, source.getAddress());
+            } else {
+                n = Multicast.blockOrUnblock4(true, fd, key.group4, key.interface4, inet4AsInt(source));
+            }
+            if (n == IO.UNAVAILABLE) {
+                throw new UnsupportedOperationException();
+            }
+        }
+    }
+
+    /** SpoolMembershipKey.unblock. */
+    void unblock(SpoolMembershipKey key, InetAddress source) {
+        synchronized (stateLock) {
+            if (!key.isValid()) {
+                throw new IllegalStateException("key is no longer valid");
+            }
+            try {
+                if (key.ipv6) {
+                    Multicast.blockOrUnblock6(false, fd, key.group6, key.index6, source.getAddress());
+                } else {
+                    Multicast.blockOrUnblock4(false, fd, key.group4, key.interface4, inet4AsInt(source));
+                }
+            } catch (IOException e) {
+                throw new AssertionError(e); // as the JDK: cannot happen
+            }
+        }
     }
 
     // ---- blocking mode and close
@@ -1025,11 +1152,19 @@ public final class SpoolDatagramChannel extends DatagramChannel implements Spool
         }
     }
 
+    /** Close makes every membership key invalid (the kernel leaves the groups with the socket). */
+    private void invalidateMemberships() {
+        if (registry != null) {
+            registry.invalidateAll();
+        }
+    }
+
     @Override
     protected void implCloseSelectableChannel() throws IOException {
         if (isBlocking()) {
             synchronized (stateLock) {
                 state = ST_CLOSING;
+                invalidateMemberships();
                 if (!tryClose()) {
                     Waiter r = readerWaiter;
                     Waiter w = writerWaiter;
@@ -1044,6 +1179,7 @@ public final class SpoolDatagramChannel extends DatagramChannel implements Spool
         } else {
             synchronized (stateLock) {
                 state = ST_CLOSING;
+                invalidateMemberships();
             }
             readLock.lock();
             readLock.unlock();

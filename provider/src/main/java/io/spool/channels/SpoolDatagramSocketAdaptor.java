@@ -1,12 +1,17 @@
 package io.spool.channels;
 
+import io.spool.sys.Privileged;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Field;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
-import java.net.DatagramSocketImpl;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.MulticastSocket;
 import java.net.NetworkInterface;
 import java.net.SocketAddress;
 import java.net.SocketException;
@@ -17,30 +22,106 @@ import java.nio.channels.AlreadyConnectedException;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
+import java.nio.channels.MembershipKey;
 import java.nio.channels.UnsupportedAddressTypeException;
 import java.util.Collections;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * DatagramChannel.socket(): a java.net.DatagramSocket view, as the JDK's
- * DatagramSocketAdaptor. It extends DatagramSocket, not MulticastSocket
- * (the JDK's does): a MulticastSocket cannot be made without a socket of
- * its own; joinGroup and leaveGroup throw UnsupportedOperationException.
+ * DatagramChannel.socket(): a java.net.MulticastSocket view of the
+ * channel, as the JDK's DatagramSocketAdaptor, which overrides every
+ * public method of DatagramSocket and MulticastSocket.
+ *
+ * <p>The JDK makes its adaptor without a socket of the superclass's own
+ * underneath (the private DatagramSocket.NO_DELEGATE); every public
+ * constructor of MulticastSocket creates one, through the JDK's provider
+ * (or an installed DatagramSocketImplFactory). So ours is allocated
+ * without running a constructor (sun.misc.Unsafe.allocateInstance, of
+ * jdk.unsupported, which JNR needs anyway) and initialized by {@link
+ * #init}: no file descriptor, and, as the JDK's, no superclass state,
+ * which no method reaches. The placeholder interface of "any interface"
+ * (index 0), which only the JDK can construct, comes once from a socket
+ * of the JDK's own.
  */
-final class SpoolDatagramSocketAdaptor extends DatagramSocket {
-    private final SpoolDatagramChannel dc;
+final class SpoolDatagramSocketAdaptor extends MulticastSocket {
+    // set once by init, before the adaptor is published (under the channel's state lock)
+    private SpoolDatagramChannel dc;
     private volatile int timeout;
 
-    private SpoolDatagramSocketAdaptor(SpoolDatagramChannel dc) {
-        super(new NoImpl()); // delegates to a socket impl created lazily: never, here
-        this.dc = dc;
+    @SuppressWarnings("unused")
+    private SpoolDatagramSocketAdaptor() throws IOException {
+        super((SocketAddress) null); // never run: see create
+        throw new AssertionError();
     }
 
     static DatagramSocket create(SpoolDatagramChannel dc) {
-        return new SpoolDatagramSocketAdaptor(dc);
+        SpoolDatagramSocketAdaptor a = NoConstructor.allocate();
+        a.init(dc);
+        return a;
+    }
+
+    private void init(SpoolDatagramChannel dc) {
+        this.dc = dc;
+        this.sendLock = new ReentrantLock();
+        this.outgoingInterfaceLock = new Object();
+    }
+
+    /** Allocates an adaptor without running a constructor. */
+    private static final class NoConstructor {
+        private static final MethodHandle ALLOCATE = Privileged.run(NoConstructor::allocator);
+
+        private static MethodHandle allocator() {
+            try {
+                Class<?> unsafe = Class.forName("sun.misc.Unsafe");
+                Field f = unsafe.getDeclaredField("theUnsafe");
+                f.setAccessible(true);
+                return MethodHandles.lookup().findVirtual(unsafe, "allocateInstance",
+                        MethodType.methodType(Object.class, Class.class)).bindTo(f.get(null));
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        static SpoolDatagramSocketAdaptor allocate() {
+            try {
+                return (SpoolDatagramSocketAdaptor) ALLOCATE.invoke(SpoolDatagramSocketAdaptor.class);
+            } catch (Throwable e) {
+                throw new InternalError(e);
+            }
+        }
+    }
+
+    /**
+     * The JDK's placeholder for "any network interface" (named after the
+     * wildcard address, index 0), which getNetworkInterface returns and
+     * joinGroup uses when no outgoing interface is set; equal for every
+     * socket of a JVM, so it is asked for once, of an unbound socket of the
+     * JDK's that has none set.
+     */
+    private static volatile NetworkInterface anyInterface;
+
+    private static NetworkInterface anyInterface() throws SocketException {
+        NetworkInterface ni = anyInterface;
+        if (ni == null) {
+            try {
+                ni = Privileged.io(() -> {
+                    try (MulticastSocket jdk = new MulticastSocket((SocketAddress) null)) {
+                        return jdk.getNetworkInterface();
+                    }
+                });
+            } catch (SocketException e) {
+                throw e;
+            } catch (IOException e) {
+                throw new SocketException(e.getMessage());
+            }
+            anyInterface = ni;
+        }
+        return ni;
     }
 
     // ---- a packet's buffer length
@@ -366,8 +447,73 @@ final class SpoolDatagramSocketAdaptor extends DatagramSocket {
         return dc.supportedOptions();
     }
 
-    /** The JDK's checkGroup: the argument checks before any multicast work. */
-    private static void checkGroup(SocketAddress mcastaddr) throws SocketException {
+    // ---- java.net.MulticastSocket
+
+    /** Orders a TTL change against the deprecated send(packet, ttl); set by init. */
+    private ReentrantLock sendLock;
+
+    /** setInterface's address, for getInterface while the interface is unchanged; set by init. */
+    private Object outgoingInterfaceLock;
+    private NetworkInterface outgoingNetworkInterface; // outgoingInterfaceLock
+    private InetAddress outgoingInetAddress; // outgoingInterfaceLock
+
+    @Override
+    @Deprecated
+    public void setTTL(byte ttl) throws IOException {
+        setTimeToLive(Byte.toUnsignedInt(ttl));
+    }
+
+    @Override
+    public void setTimeToLive(int ttl) throws IOException {
+        sendLock.lock();
+        try {
+            setIntOption(StandardSocketOptions.IP_MULTICAST_TTL, ttl);
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    @Override
+    @Deprecated
+    public byte getTTL() throws IOException {
+        return (byte) getTimeToLive();
+    }
+
+    @Override
+    public int getTimeToLive() throws IOException {
+        sendLock.lock();
+        try {
+            return getIntOption(StandardSocketOptions.IP_MULTICAST_TTL);
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    @Override
+    @Deprecated
+    public void joinGroup(InetAddress group) throws IOException {
+        Objects.requireNonNull(group);
+        try {
+            joinGroup(new InetSocketAddress(group, 0), null);
+        } catch (IllegalArgumentException iae) {
+            // the 1-argument joinGroup does not specify IllegalArgumentException
+            throw (SocketException) new SocketException("joinGroup failed").initCause(iae);
+        }
+    }
+
+    @Override
+    @Deprecated
+    public void leaveGroup(InetAddress group) throws IOException {
+        Objects.requireNonNull(group);
+        try {
+            leaveGroup(new InetSocketAddress(group, 0), null);
+        } catch (IllegalArgumentException iae) {
+            throw (SocketException) new SocketException("leaveGroup failed").initCause(iae);
+        }
+    }
+
+    /** The JDK's checkGroup: the group of a multicast address, or the JDK's exception. */
+    private static InetAddress checkGroup(SocketAddress mcastaddr) throws SocketException {
         if (!(mcastaddr instanceof InetSocketAddress)) {
             throw new IllegalArgumentException("Unsupported address type");
         }
@@ -378,42 +524,149 @@ final class SpoolDatagramSocketAdaptor extends DatagramSocket {
         if (!group.isMulticastAddress()) {
             throw new SocketException("Not a multicast address");
         }
+        return group;
     }
 
     @Override
     public void joinGroup(SocketAddress mcastaddr, NetworkInterface netIf) throws IOException {
-        checkGroup(mcastaddr);
-        throw new UnsupportedOperationException("SPOOL: multicast group membership is not supported yet");
+        InetAddress group = checkGroup(mcastaddr);
+        NetworkInterface ni = netIf != null ? netIf : defaultNetworkInterface();
+        if (isClosed()) {
+            throw new SocketException("Socket is closed");
+        }
+        synchronized (this) {
+            if (dc.findMembership(group, ni) != null) {
+                throw new SocketException("Already a member of group");
+            }
+            dc.join(group, ni);
+        }
     }
 
     @Override
     public void leaveGroup(SocketAddress mcastaddr, NetworkInterface netIf) throws IOException {
-        checkGroup(mcastaddr);
-        throw new UnsupportedOperationException("SPOOL: multicast group membership is not supported yet");
+        InetAddress group = checkGroup(mcastaddr);
+        NetworkInterface ni = netIf != null ? netIf : defaultNetworkInterface();
+        if (isClosed()) {
+            throw new SocketException("Socket is closed");
+        }
+        synchronized (this) {
+            MembershipKey key = dc.findMembership(group, ni);
+            if (key == null) {
+                throw new SocketException("Not a member of group");
+            }
+            key.drop();
+        }
     }
 
-    /** The DatagramSocketImpl our adaptor hands its superclass: never used. */
-    private static final class NoImpl extends DatagramSocketImpl {
-        private static UnsupportedOperationException unsupported() {
-            return new UnsupportedOperationException();
+    @Override
+    @Deprecated
+    public void setInterface(InetAddress inf) throws SocketException {
+        if (inf == null) {
+            throw new SocketException("Invalid value 'null'");
         }
+        NetworkInterface ni = NetworkInterface.getByInetAddress(inf);
+        if (ni == null) {
+            String address = inf.getHostAddress();
+            if (!JdkRelease.FILTERED_INTERFACE_MESSAGE) {
+                throw new SocketException("No network interface with address " + address);
+            }
+            throw new SocketException("No network interface found with address"
+                    + (HostInfo.NON_SOCKET ? " " + address : ""));
+        }
+        synchronized (outgoingInterfaceLock) {
+            setNetworkInterface(ni);
+            outgoingNetworkInterface = ni;
+            outgoingInetAddress = inf;
+        }
+    }
 
-        @Override protected void create() { throw unsupported(); }
-        @Override protected void bind(int lport, InetAddress laddr) { throw unsupported(); }
-        @Override protected void send(DatagramPacket p) { throw unsupported(); }
-        @Override protected int peek(InetAddress i) { throw unsupported(); }
-        @Override protected int peekData(DatagramPacket p) { throw unsupported(); }
-        @Override protected void receive(DatagramPacket p) { throw unsupported(); }
-        @Override @Deprecated protected void setTTL(byte ttl) { throw unsupported(); }
-        @Override @Deprecated protected byte getTTL() { throw unsupported(); }
-        @Override protected void setTimeToLive(int ttl) { throw unsupported(); }
-        @Override protected int getTimeToLive() { throw unsupported(); }
-        @Override protected void join(InetAddress inetaddr) { throw unsupported(); }
-        @Override protected void leave(InetAddress inetaddr) { throw unsupported(); }
-        @Override protected void joinGroup(SocketAddress mcastaddr, NetworkInterface netIf) { throw unsupported(); }
-        @Override protected void leaveGroup(SocketAddress mcastaddr, NetworkInterface netIf) { throw unsupported(); }
-        @Override protected void close() { throw unsupported(); }
-        @Override public void setOption(int optID, Object value) { throw unsupported(); }
-        @Override public Object getOption(int optID) { throw unsupported(); }
+    @Override
+    @Deprecated
+    public InetAddress getInterface() throws SocketException {
+        synchronized (outgoingInterfaceLock) {
+            NetworkInterface ni = outgoingNetworkInterface();
+            if (ni != null) {
+                if (ni.equals(outgoingNetworkInterface)) {
+                    return outgoingInetAddress;
+                }
+                // the interface was changed another way: its first address
+                InetAddress ia = ni.inetAddresses().findFirst().orElse(null);
+                if (ia == null && !JdkRelease.INTERFACE_WITHOUT_ADDRESS_IS_NULL) {
+                    throw new SocketException("Network interface has no IP address");
+                }
+                outgoingNetworkInterface = ni;
+                outgoingInetAddress = ia;
+                return ia;
+            }
+        }
+        return anyInetAddress(); // none set
+    }
+
+    @Override
+    public void setNetworkInterface(NetworkInterface netIf) throws SocketException {
+        try {
+            setOption(StandardSocketOptions.IP_MULTICAST_IF, netIf);
+        } catch (IOException e) {
+            SpoolSocketAdaptor.translateToSocketException(e);
+        }
+    }
+
+    @Override
+    public NetworkInterface getNetworkInterface() throws SocketException {
+        NetworkInterface ni = outgoingNetworkInterface();
+        return ni != null ? ni : anyInterface();
+    }
+
+    @Override
+    @Deprecated
+    public void setLoopbackMode(boolean disable) throws SocketException {
+        setBooleanOption(StandardSocketOptions.IP_MULTICAST_LOOP, !disable);
+    }
+
+    @Override
+    @Deprecated
+    public boolean getLoopbackMode() throws SocketException {
+        return !getBooleanOption(StandardSocketOptions.IP_MULTICAST_LOOP);
+    }
+
+    @Override
+    @Deprecated
+    public void send(DatagramPacket p, byte ttl) throws IOException {
+        sendLock.lock();
+        try {
+            int oldValue = getTimeToLive();
+            try {
+                setTTL(ttl);
+                send(p);
+            } finally {
+                setTimeToLive(oldValue);
+            }
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    /** IP_MULTICAST_IF, or null when not set. */
+    private NetworkInterface outgoingNetworkInterface() throws SocketException {
+        try {
+            return getOption(StandardSocketOptions.IP_MULTICAST_IF);
+        } catch (IOException e) {
+            SpoolSocketAdaptor.translateToSocketException(e);
+            return null; // not reached
+        }
+    }
+
+    /**
+     * The interface joinGroup and leaveGroup use when given none: the
+     * outgoing one if set, else "any" (NetworkInterface.getDefault, which
+     * the JDK asks first, is set on macOS only).
+     */
+    private NetworkInterface defaultNetworkInterface() throws SocketException {
+        NetworkInterface ni = outgoingNetworkInterface();
+        return ni != null ? ni : anyInterface();
+    }
+
+    private static InetAddress anyInetAddress() {
+        return new InetSocketAddress(0).getAddress();
     }
 }

@@ -93,4 +93,20 @@ public final class Linux {
             || "x86_64".equals(Privileged.property("os.arch", ""));
     public static final int EPOLL_EVENT_SIZE = EPOLL_PACKED ? 12 : 16;
     public static final int EPOLL_DATA_OFFSET = EPOLL_PACKED ? 4 : 8;
+
+    // multicast membership and source filters (linux/in.h, linux/in6.h)
+    public static final int IP_ADD_MEMBERSHIP = 35;
+    public static final int IP_DROP_MEMBERSHIP = 36;
+    public static final int IP_UNBLOCK_SOURCE = 37;
+    public static final int IP_BLOCK_SOURCE = 38;
+    public static final int IP_ADD_SOURCE_MEMBERSHIP = 39;
+    public static final int IP_DROP_SOURCE_MEMBERSHIP = 40;
+    public static final int MCAST_BLOCK_SOURCE = 43;
+    public static final int MCAST_UNBLOCK_SOURCE = 44;
+    public static final int MCAST_JOIN_SOURCE_GROUP = 46;
+    public static final int MCAST_LEAVE_SOURCE_GROUP = 47;
+    public static final int IP_MULTICAST_ALL = 49;
+    public static final int IPV6_ADD_MEMBERSHIP = 20;
+    public static final int IPV6_DROP_MEMBERSHIP = 21;
+    public static final int IPV6_MULTICAST_ALL = 29;
 }

@@ -11,6 +11,7 @@ import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.MulticastSocket;
 import java.net.NetworkInterface;
 import java.net.ProtocolFamily;
 import java.net.SocketAddress;
@@ -455,6 +456,39 @@ final class DatagramScenarios {
                 t.call("join null source", () -> c4.join(addr("239.1.2.3"), lo, null));
                 c4.close();
                 t.call("closed join", () -> c4.join(addr("239.1.2.3"), lo));
+            }
+        });
+        all.put("dgram.multicastSocket", t -> {
+            // what needs no multicast route; MulticastTest has the rest, in a namespace of its own
+            for (ProtocolFamily f : new ProtocolFamily[] {StandardProtocolFamily.INET, StandardProtocolFamily.INET6}) {
+                try (DatagramChannel dc = DatagramChannel.open(f)) {
+                    t.call(f + " is a MulticastSocket", () -> dc.socket() instanceof MulticastSocket);
+                    MulticastSocket ms = (MulticastSocket) dc.socket();
+                    t.call("getNetworkInterface", () -> ms.getNetworkInterface().getName() + " "
+                            + ms.getNetworkInterface().getIndex());
+                    t.call("getInterface", ms::getInterface);
+                    t.call("getTimeToLive", ms::getTimeToLive);
+                    t.call("setTimeToLive 3", () -> {
+                        ms.setTimeToLive(3);
+                        return ms.getTimeToLive() + " " + dc.getOption(StandardSocketOptions.IP_MULTICAST_TTL);
+                    });
+                    t.call("getLoopbackMode", ms::getLoopbackMode);
+                    t.call("setLoopbackMode true", () -> {
+                        ms.setLoopbackMode(true);
+                        return dc.getOption(StandardSocketOptions.IP_MULTICAST_LOOP);
+                    });
+                    t.call("setInterface 127.0.0.1", () -> {
+                        ms.setInterface(LO4);
+                        return ms.getInterface() + " " + ms.getNetworkInterface().getName();
+                    });
+                    t.call("leaveGroup, not a member", () -> {
+                        ms.leaveGroup(new InetSocketAddress(addr("239.1.2.3"), 0), null);
+                        return "ok";
+                    });
+                    ms.close();
+                    t.call("closed getTimeToLive", ms::getTimeToLive);
+                    t.call("closed getNetworkInterface", ms::getNetworkInterface);
+                }
             }
         });
         all.put("dgram.adaptor", t -> {

@@ -15,6 +15,11 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ScenarioRunner {
     public static void main(String[] args) throws Exception {
+        run(Scenarios.all(), args);
+    }
+
+    /** Runs the named scenarios of {@code all} (every one when none is named), then exits. */
+    static void run(Map<String, Scenarios.Scenario> all, String[] args) throws Exception {
         SelectorProvider provider = SelectorProvider.provider();
         System.out.println("provider " + provider.getClass().getName());
         try {
@@ -24,7 +29,6 @@ public final class ScenarioRunner {
         } catch (NoSuchMethodException e) {
             System.out.println("backend none");
         }
-        Map<String, Scenarios.Scenario> all = Scenarios.all();
         List<String> names = args.length == 0 ? List.copyOf(all.keySet()) : List.of(args);
         for (String name : names) {
             Transcript t = new Transcript();

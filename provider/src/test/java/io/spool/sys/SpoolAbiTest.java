@@ -114,36 +114,43 @@ class SpoolAbiTest {
             }
         }
         c.append("\treturn 0;\n}\n");
+        Path include = HEADER.toAbsolutePath().getParent().getParent();
+        Map<String, Set<String>> named = new HashMap<>();
+        int checked = 0;
+        for (String line : compileAndRun(c.toString(), "-I" + include)) {
+            String[] w = line.split(" ");
+            String cls = camel(w[0].substring("spool_".length()));
+            String field = w[1].equals("SIZE") ? "SIZE" : w[1].toUpperCase(Locale.ROOT);
+            Class<?> k = Class.forName(SpoolAbi.class.getName() + "$" + cls);
+            Field f = k.getField(field);
+            assertEquals(Integer.parseInt(w[2]), f.getInt(null), "SpoolAbi." + cls + "." + field);
+            named.computeIfAbsent(cls, x -> new HashSet<>()).add(field);
+            checked++;
+        }
+        for (Class<?> k : SpoolAbi.class.getClasses()) {
+            for (Field f : k.getFields()) {
+                if (f.getType() == int.class && Modifier.isStatic(f.getModifiers())) {
+                    assertTrue(named.getOrDefault(k.getSimpleName(), Set.of()).contains(f.getName()),
+                            "SpoolAbi." + k.getSimpleName() + "." + f.getName() + " names no field of spool.h");
+                }
+            }
+        }
+        assertTrue(checked >= 70, "checked " + checked);
+    }
+
+    /** Compiles a C program with cc (-Wall -Werror and the flags), runs it and returns its output lines. */
+    static List<String> compileAndRun(String program, String... flags) throws Exception {
         Path dir = Files.createTempDirectory("spool-abi");
         try {
             Path src = dir.resolve("abi.c");
             Path exe = dir.resolve("abi");
-            Files.writeString(src, c.toString());
-            Path include = HEADER.toAbsolutePath().getParent().getParent();
-            List<String> compiled = run(List.of("cc", "-Wall", "-Werror", "-I" + include, "-o", exe.toString(),
-                    src.toString()));
+            Files.writeString(src, program);
+            List<String> cmd = new ArrayList<>(List.of("cc", "-Wall", "-Werror"));
+            cmd.addAll(List.of(flags));
+            cmd.addAll(List.of("-o", exe.toString(), src.toString()));
+            List<String> compiled = run(cmd);
             assertTrue(Files.isExecutable(exe), "cc failed: " + compiled);
-            Map<String, Set<String>> named = new HashMap<>();
-            int checked = 0;
-            for (String line : run(List.of(exe.toString()))) {
-                String[] w = line.split(" ");
-                String cls = camel(w[0].substring("spool_".length()));
-                String field = w[1].equals("SIZE") ? "SIZE" : w[1].toUpperCase(Locale.ROOT);
-                Class<?> k = Class.forName(SpoolAbi.class.getName() + "$" + cls);
-                Field f = k.getField(field);
-                assertEquals(Integer.parseInt(w[2]), f.getInt(null), "SpoolAbi." + cls + "." + field);
-                named.computeIfAbsent(cls, x -> new HashSet<>()).add(field);
-                checked++;
-            }
-            for (Class<?> k : SpoolAbi.class.getClasses()) {
-                for (Field f : k.getFields()) {
-                    if (f.getType() == int.class && Modifier.isStatic(f.getModifiers())) {
-                        assertTrue(named.getOrDefault(k.getSimpleName(), Set.of()).contains(f.getName()),
-                                "SpoolAbi." + k.getSimpleName() + "." + f.getName() + " names no field of spool.h");
-                    }
-                }
-            }
-            assertTrue(checked >= 70, "checked " + checked);
+            return run(List.of(exe.toString()));
         } finally {
             try (var files = Files.list(dir)) {
                 for (Path f : files.toList()) {
