@@ -39,6 +39,18 @@ class LayersTest {
                 .check(MAIN);
     }
 
+    /**
+     * Only the binding classes may touch JNR: everything else must load
+     * without its jars, when libc is bound through FFM (see Native).
+     */
+    @Test
+    void onlyTheBindingUsesJnr() {
+        noClasses().that().resideOutsideOfPackage("io.spool.sys")
+                .or().haveNameNotMatching("io\\.spool\\.sys\\.(Native|LibC|Memory)(\\$.*)?")
+                .should().dependOnClassesThat().resideInAnyPackage("jnr..", "com.kenai..")
+                .check(MAIN);
+    }
+
     @Test
     void everyClassIsInALayer() {
         noClasses().should().resideOutsideOfPackages("io.spool", "io.spool.channels..", "io.spool.batching..",

@@ -55,7 +55,7 @@ public final class Multicast {
     public static final int SIN6_FAMILY = 0;
     public static final int SIN6_ADDR = 8;
 
-    private static final int EOPNOTSUPP = jnr.constants.platform.Errno.EOPNOTSUPP.intValue();
+    private static final int EOPNOTSUPP = Errno.EOPNOTSUPP;
 
     /** One request buffer per thread, as large as the largest structure. */
     private static final ThreadLocal<ByteBuffer> REQ =
