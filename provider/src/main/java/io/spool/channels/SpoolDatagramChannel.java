@@ -180,7 +180,7 @@ public final class SpoolDatagramChannel extends DatagramChannel implements Spool
     public SocketAddress getLocalAddress() throws IOException {
         synchronized (stateLock) {
             ensureOpen();
-            return localAddress;
+            return Permissions.revealed(localAddress);
         }
     }
 
@@ -396,6 +396,10 @@ public final class SpoolDatagramChannel extends DatagramChannel implements Spool
             SocketAddress sender = null;
             try {
                 boolean connected = beginRead(blocking, false) != null;
+                if (!connected && Permissions.manager() != null) {
+                    sender = untrustedReceive(dst, blocking);
+                    return sender;
+                }
                 int n = receive(dst, connected);
                 if (blocking) {
                     while (n == IO.UNAVAILABLE && isOpen()) {
@@ -412,6 +416,41 @@ public final class SpoolDatagramChannel extends DatagramChannel implements Spool
             }
         } finally {
             readLock.unlock();
+        }
+    }
+
+    /**
+     * The JDK's untrustedReceive: under a SecurityManager, an unconnected
+     * channel takes only datagrams from senders this code may accept from;
+     * the others are dropped, unseen (received into a buffer of its own).
+     */
+    private SocketAddress untrustedReceive(ByteBuffer dst, boolean blocking) throws IOException {
+        ByteBuffer bb = Memory.temporary(Math.max(dst.remaining(), 1));
+        try {
+            bb.limit(dst.remaining());
+            for (;;) {
+                int n = receive(bb, false);
+                if (blocking) {
+                    while (n == IO.UNAVAILABLE && isOpen()) {
+                        park(Linux.POLLIN, 0);
+                        n = receive(bb, false);
+                    }
+                }
+                if (n < 0 || !isOpen()) {
+                    return null;
+                }
+                InetSocketAddress isa = SockAddr.local().decode();
+                try {
+                    Permissions.checkAccept(isa);
+                    bb.flip();
+                    dst.put(bb);
+                    return isa;
+                } catch (SecurityException denied) {
+                    bb.clear().limit(dst.remaining()); // dropped
+                }
+            }
+        } finally {
+            Memory.release(bb);
         }
     }
 
@@ -469,6 +508,11 @@ public final class SpoolDatagramChannel extends DatagramChannel implements Spool
                     }
                     completed = n > 0;
                 } else {
+                    if (isa.getAddress().isMulticastAddress()) {
+                        Permissions.checkMulticast(isa.getAddress());
+                    } else {
+                        Permissions.checkConnect(isa);
+                    }
                     if (isa.getPort() == 0) {
                         throw new SocketException("Can't send to port 0");
                     }
@@ -787,6 +831,21 @@ public final class SpoolDatagramChannel extends DatagramChannel implements Spool
                         park(Linux.POLLIN, nanos > 0 ? Math.max(1, TimeUnit.NANOSECONDS.toMillis(left + 999_999)) : 0);
                         n = receive(dst, connected);
                     }
+                    while (n >= 0 && isOpen() && !connected && !accepted(SockAddr.local().decode())) {
+                        dst.clear().limit(bufLength); // dropped, as the JDK's trusted receive does
+                        n = receive(dst, false);
+                        while (n == IO.UNAVAILABLE && isOpen()) {
+                            long left = 0;
+                            if (nanos > 0) {
+                                left = nanos - (System.nanoTime() - start);
+                                if (left <= 0) {
+                                    throw new SocketTimeoutException("Receive timed out");
+                                }
+                            }
+                            park(Linux.POLLIN, nanos > 0 ? Math.max(1, TimeUnit.NANOSECONDS.toMillis(left + 999_999)) : 0);
+                            n = receive(dst, false);
+                        }
+                    }
                     if (n >= 0 && isOpen()) {
                         dst.flip();
                         int len = dst.remaining();
@@ -803,6 +862,19 @@ public final class SpoolDatagramChannel extends DatagramChannel implements Spool
             }
         } finally {
             readLock.unlock();
+        }
+    }
+
+    /** Whether a SecurityManager lets this code receive from sender (true without one). */
+    private static boolean accepted(InetSocketAddress sender) {
+        if (Permissions.manager() == null) {
+            return true;
+        }
+        try {
+            Permissions.checkAccept(sender);
+            return true;
+        } catch (SecurityException denied) {
+            return false;
         }
     }
 
@@ -860,6 +932,7 @@ public final class SpoolDatagramChannel extends DatagramChannel implements Spool
         InetSocketAddress isa = local == null
                 ? new InetSocketAddress(Addresses.anyLocal(family), 0)
                 : Addresses.check(local, family);
+        Permissions.checkListen(isa.getPort());
         Sockets.bind(fd, Addresses.linuxFamily(family), isa.getAddress(), isa.getPort());
         localAddress = Sockets.localAddress(fd);
     }
@@ -879,6 +952,12 @@ public final class SpoolDatagramChannel extends DatagramChannel implements Spool
     /** check false: the socket adaptor reconnects without AlreadyConnectedException. */
     DatagramChannel connect(SocketAddress sa, boolean check) throws IOException {
         InetSocketAddress isa = Addresses.check(sa, family);
+        if (isa.getAddress().isMulticastAddress()) {
+            Permissions.checkMulticast(isa.getAddress());
+        } else {
+            Permissions.checkConnect(isa);
+            Permissions.checkAccept(isa);
+        }
         readLock.lock();
         try {
             writeLock.lock();
@@ -986,6 +1065,7 @@ public final class SpoolDatagramChannel extends DatagramChannel implements Spool
         if (source != null) {
             checkSource(source, group);
         }
+        Permissions.checkMulticast(group);
         synchronized (stateLock) {
             ensureOpen();
             if (registry == null) {

@@ -242,7 +242,27 @@ final class SpoolDatagramSocketAdaptor extends MulticastSocket {
 
     @Override
     public SocketAddress getLocalSocketAddress() {
-        return isClosed() ? null : dc.localAddress();
+        InetSocketAddress local = dc.localAddress();
+        if (local == null || isClosed()) {
+            return null;
+        }
+        if (local.getAddress().isAnyLocalAddress() || revealed(local.getAddress())) {
+            return local;
+        }
+        return new InetSocketAddress(local.getPort()); // as the JDK's: the wildcard, to code that may not see it
+    }
+
+    /** Whether a SecurityManager lets this code resolve a (local) address (true without one). */
+    private static boolean revealed(InetAddress a) {
+        SecurityManager sm = Permissions.manager();
+        if (sm != null) {
+            try {
+                sm.checkConnect(a.getHostAddress(), -1);
+            } catch (SecurityException x) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static SocketException closed(ClosedChannelException cause) {
@@ -291,7 +311,7 @@ final class SpoolDatagramSocketAdaptor extends MulticastSocket {
         if (local == null) {
             local = new InetSocketAddress(0);
         }
-        return local.getAddress();
+        return revealed(local.getAddress()) ? local.getAddress() : new InetSocketAddress(0).getAddress();
     }
 
     @Override
@@ -536,6 +556,7 @@ final class SpoolDatagramSocketAdaptor extends MulticastSocket {
         }
         synchronized (this) {
             if (dc.findMembership(group, ni) != null) {
+                Permissions.checkMulticast(group); // as the JDK's: checked even so
                 throw new SocketException("Already a member of group");
             }
             dc.join(group, ni);
@@ -549,6 +570,7 @@ final class SpoolDatagramSocketAdaptor extends MulticastSocket {
         if (isClosed()) {
             throw new SocketException("Socket is closed");
         }
+        Permissions.checkMulticast(group);
         synchronized (this) {
             MembershipKey key = dc.findMembership(group, ni);
             if (key == null) {

@@ -234,6 +234,48 @@ public final class FreshJvm {
                 t.call("client adaptor", () -> c.socket().getLocalAddress() + " " + Transcript.show(c.socket().getLocalSocketAddress()));
             }
         }
+        try (DatagramChannel rx = DatagramChannel.open(StandardProtocolFamily.INET);
+                DatagramChannel ok = DatagramChannel.open(StandardProtocolFamily.INET);
+                DatagramChannel low = DatagramChannel.open(StandardProtocolFamily.INET)) {
+            rx.bind(new InetSocketAddress(lo, 0));
+            ok.bind(new InetSocketAddress(lo, 0));
+            t.call("datagram bind on a port not granted", () -> DatagramChannel.open().bind(new InetSocketAddress(lo, 80)));
+            t.call("datagram send to a port not granted", () -> ok.send(ByteBuffer.wrap(new byte[] {1}),
+                    new InetSocketAddress(lo, 80)));
+            t.call("datagram connect to a port not granted", () -> DatagramChannel.open().connect(
+                    new InetSocketAddress(lo, 80)));
+            t.call("datagram join", () -> DatagramChannel.open(StandardProtocolFamily.INET).join(
+                    InetAddress.getByAddress(new byte[] {(byte) 239, 1, 2, 3}),
+                    java.net.NetworkInterface.getByInetAddress(lo)));
+            t.call("datagram from a sender not granted, then one granted", () -> {
+                low.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
+                low.bind(new InetSocketAddress(lo, lowPort));
+                low.send(ByteBuffer.wrap(new byte[] {9}), rx.getLocalAddress());
+                Thread.sleep(100);
+                rx.configureBlocking(false);
+                ByteBuffer b = ByteBuffer.allocate(4);
+                SocketAddress first = rx.receive(b);
+                ok.send(ByteBuffer.wrap(new byte[] {7}), rx.getLocalAddress());
+                rx.configureBlocking(true);
+                SocketAddress second = rx.receive(b);
+                return first + ", then " + b.position() + " byte " + b.get(0) + " from a granted port: "
+                        + second.equals(ok.getLocalAddress());
+            });
+            t.call("adaptor receive drops the sender not granted", () -> {
+                low.send(ByteBuffer.wrap(new byte[] {9}), rx.getLocalAddress());
+                ok.send(ByteBuffer.wrap(new byte[] {8}), rx.getLocalAddress());
+                java.net.DatagramPacket p = new java.net.DatagramPacket(new byte[4], 4);
+                rx.socket().setSoTimeout(5000);
+                rx.socket().receive(p);
+                return p.getLength() + " byte " + p.getData()[0];
+            });
+        }
+        try (DatagramChannel wild = DatagramChannel.open(StandardProtocolFamily.INET)) {
+            wild.bind(new InetSocketAddress(0));
+            t.call("datagram wildcard local", () -> Transcript.show(wild.getLocalAddress()));
+            t.call("datagram adaptor wildcard local", () -> wild.socket().getLocalAddress() + " "
+                    + Transcript.show(wild.socket().getLocalSocketAddress()));
+        }
         t.call("UNIX listener", () -> ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(null));
         t.call("UNIX connect", () -> SocketChannel.open(StandardProtocolFamily.UNIX)
                 .connect(java.net.UnixDomainSocketAddress.of("/nonexistent")));

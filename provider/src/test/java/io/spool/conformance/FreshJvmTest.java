@@ -213,7 +213,18 @@ class FreshJvmTest {
         assertTrue(jdk.contains("security manager -> true"), "the JDK's run has a SecurityManager: " + jdk);
         assertTrue(jdk.stream().anyMatch(l -> l.startsWith("accept from a port not granted -> java.security.AccessControlException")),
                 "the JDK refused the accept: " + jdk);
-        assertEquals(jdk, spool, "SPOOL's transcript");
+        // JDK 17's DatagramSocketAdaptor drops a denied datagram but does not clear its buffer: the
+        // next one is appended to it (2 bytes, the first the denied sender's). SPOOL drops it cleanly.
+        String adaptor = "adaptor receive drops the sender not granted -> ";
+        assertTrue(jdk.contains(adaptor + "2 byte 9") || jdk.contains(adaptor + "1 byte 8"), "the JDK's: " + jdk);
+        assertTrue(spool.contains(adaptor + "1 byte 8"), "SPOOL's: " + spool);
+        assertEquals(without(jdk, adaptor), without(spool, adaptor), "SPOOL's transcript");
+    }
+
+    private static List<String> without(List<String> lines, String prefix) {
+        List<String> l = new ArrayList<>(lines);
+        l.removeIf(x -> x.startsWith(prefix));
+        return l;
     }
 
     /** A JDK that still has a SecurityManager: this one if older than 24, else Debian's 17. */
