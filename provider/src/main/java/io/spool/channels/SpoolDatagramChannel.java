@@ -819,32 +819,10 @@ public final class SpoolDatagramChannel extends DatagramChannel implements Spool
                 try {
                     dst.limit(bufLength);
                     long start = System.nanoTime();
-                    int n = receive(dst, connected);
-                    while (n == IO.UNAVAILABLE && isOpen()) {
-                        long left = 0;
-                        if (nanos > 0) {
-                            left = nanos - (System.nanoTime() - start);
-                            if (left <= 0) {
-                                throw new SocketTimeoutException("Receive timed out");
-                            }
-                        }
-                        park(Linux.POLLIN, nanos > 0 ? Math.max(1, TimeUnit.NANOSECONDS.toMillis(left + 999_999)) : 0);
-                        n = receive(dst, connected);
-                    }
+                    int n = receiveWithin(dst, connected, start, nanos);
                     while (n >= 0 && isOpen() && !connected && !accepted(SockAddr.local().decode())) {
                         dst.clear().limit(bufLength); // dropped, as the JDK's trusted receive does
-                        n = receive(dst, false);
-                        while (n == IO.UNAVAILABLE && isOpen()) {
-                            long left = 0;
-                            if (nanos > 0) {
-                                left = nanos - (System.nanoTime() - start);
-                                if (left <= 0) {
-                                    throw new SocketTimeoutException("Receive timed out");
-                                }
-                            }
-                            park(Linux.POLLIN, nanos > 0 ? Math.max(1, TimeUnit.NANOSECONDS.toMillis(left + 999_999)) : 0);
-                            n = receive(dst, false);
-                        }
+                        n = receiveWithin(dst, false, start, nanos);
                     }
                     if (n >= 0 && isOpen()) {
                         dst.flip();
@@ -863,6 +841,23 @@ public final class SpoolDatagramChannel extends DatagramChannel implements Spool
         } finally {
             readLock.unlock();
         }
+    }
+
+    /** A receive that waits, up to nanos after start (0: no limit), for a datagram or a close. */
+    private int receiveWithin(ByteBuffer dst, boolean connected, long start, long nanos) throws IOException {
+        int n = receive(dst, connected);
+        while (n == IO.UNAVAILABLE && isOpen()) {
+            long left = 0;
+            if (nanos > 0) {
+                left = nanos - (System.nanoTime() - start);
+                if (left <= 0) {
+                    throw new SocketTimeoutException("Receive timed out");
+                }
+            }
+            park(Linux.POLLIN, nanos > 0 ? Math.max(1, TimeUnit.NANOSECONDS.toMillis(left + 999_999)) : 0);
+            n = receive(dst, connected);
+        }
+        return n;
     }
 
     /** Whether a SecurityManager lets this code receive from sender (true without one). */
