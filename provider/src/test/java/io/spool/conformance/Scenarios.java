@@ -911,22 +911,37 @@ public final class Scenarios {
             c.close();
         });
         add("socket.interruptConnect", t -> {
-            // 192.0.2.1 (TEST-NET-1) is unroutable: the connect hangs, or fails at once without a route
-            SocketChannel c = SocketChannel.open();
-            AtomicReference<String> r = new AtomicReference<>();
-            Thread th = new Thread(() -> {
-                try {
-                    r.set("returned " + c.connect(new InetSocketAddress(addr("192.0.2.1"), 9)));
-                } catch (Throwable e) {
-                    r.set(e.getClass().getName());
+            // a listener whose accept queue is full drops SYNs: a connect to it stays pending,
+            // on this machine (no traffic leaves it; TEST-NET-1 may be routed, even be the gateway)
+            try (ServerSocketChannel full = ServerSocketChannel.open()) {
+                full.bind(new InetSocketAddress(LO4, 0), 1);
+                List<SocketChannel> fill = new ArrayList<>();
+                for (int i = 0; i < 3; i++) {
+                    SocketChannel f = SocketChannel.open();
+                    f.configureBlocking(false);
+                    f.connect(full.getLocalAddress());
+                    fill.add(f);
                 }
-            });
-            th.start();
-            sleep(300);
-            th.interrupt();
-            th.join(5000);
-            t.call("connect", r::get);
-            t.call("isOpen", c::isOpen);
+                sleep(200);
+                SocketChannel c = SocketChannel.open();
+                AtomicReference<String> r = new AtomicReference<>();
+                Thread th = new Thread(() -> {
+                    try {
+                        r.set("returned " + c.connect(full.getLocalAddress()));
+                    } catch (Throwable e) {
+                        r.set(e.getClass().getName());
+                    }
+                });
+                th.start();
+                sleep(300);
+                th.interrupt();
+                th.join(5000);
+                t.call("connect", r::get);
+                t.call("isOpen", c::isOpen);
+                for (SocketChannel f : fill) {
+                    f.close();
+                }
+            }
         });
         add("socket.shutdownWakesRead", t -> {
             SocketChannel[] p = pair(LO4);
