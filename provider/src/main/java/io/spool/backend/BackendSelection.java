@@ -1,5 +1,6 @@
 package io.spool.backend;
 
+import io.spool.sys.Errno;
 import io.spool.sys.NativeErrors;
 import io.spool.sys.SpoolAbi;
 import java.io.IOException;
@@ -27,7 +28,7 @@ public final class BackendSelection {
                 LOG.log(Level.INFO, "SPOOL: backend epoll (" + PROPERTY + "=epoll)");
                 return new EpollBackend();
             case "spool": {
-                String why = spoolUnavailable();
+                String why = spoolUnavailable(SpoolAbi.probeVersion());
                 if (why == null) {
                     LOG.log(Level.INFO, "SPOOL: backend spool (" + PROPERTY + "=spool)");
                     return new SpoolBackend(SpoolAbi.SPOOL_ABI_VERSION);
@@ -36,13 +37,14 @@ public final class BackendSelection {
                         + "unavailable: " + why);
             }
             case "auto": {
-                String why = spoolUnavailable();
+                int probe = SpoolAbi.probeVersion();
+                String why = spoolUnavailable(probe);
                 if (why == null) {
                     LOG.log(Level.INFO, "SPOOL: backend spool (" + PROPERTY + "=auto; "
                             + SpoolAbi.DEVICE + " speaks ABI version " + SpoolAbi.SPOOL_ABI_VERSION + ")");
                     return new SpoolBackend(SpoolAbi.SPOOL_ABI_VERSION);
                 }
-                LOG.log(Level.INFO, "SPOOL: backend epoll (" + PROPERTY + "=auto; spool: " + why + ")");
+                LOG.log(fallbackLevel(probe), fallbackMessage(probe, why));
                 return new EpollBackend();
             }
             default:
@@ -51,9 +53,37 @@ public final class BackendSelection {
         }
     }
 
-    /** Why the spool backend cannot be used here, or null when it can. */
-    static String spoolUnavailable() {
-        int v = SpoolAbi.probeVersion();
+    /**
+     * How loud a fallback of auto to epoll is: INFO when the module is
+     * simply not loaded (no /dev/spool, or a node without its driver),
+     * which is the normal case where it is not installed; WARNING for any
+     * other cause (no permission, an ABI mismatch, an error), which an
+     * operator must fix to get what was installed.
+     */
+    static Level fallbackLevel(int probe) {
+        return probe == -Errno.ENOENT || probe == -Errno.ENXIO || probe == -Errno.ENODEV ? Level.INFO : Level.WARNING;
+    }
+
+    /** The fallback's log line: the cause, and for a WARNING the fix. */
+    static String fallbackMessage(int probe, String why) {
+        String m = "SPOOL: backend epoll (" + PROPERTY + "=auto; spool: " + why + ")";
+        if (fallbackLevel(probe) == Level.INFO) {
+            return m;
+        }
+        String fix;
+        if (probe == -Errno.EACCES || probe == -Errno.EPERM) {
+            fix = "give this user read and write access to " + SpoolAbi.DEVICE + " (its group or mode)";
+        } else if (probe >= 0) {
+            fix = "load the spool.ko built from the same tree as this jar";
+        } else {
+            fix = "see the kernel log (dmesg) for the module's state";
+        }
+        return m + ": SPOOL runs without batching; to fix, " + fix;
+    }
+
+    /** Why the spool backend cannot be used here (probe: SpoolAbi.probeVersion()), or null when it can. */
+    static String spoolUnavailable(int probe) {
+        int v = probe;
         if (v < 0) {
             return SpoolAbi.DEVICE + ": " + NativeErrors.message(-v);
         }

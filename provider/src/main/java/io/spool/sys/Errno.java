@@ -19,6 +19,8 @@ public final class Errno {
     public static final int EPIPE = 32;
     public static final int EACCES = 13;
     public static final int ENOENT = 2;
+    public static final int ENXIO = 6;
+    public static final int ENODEV = 19;
     public static final int EEXIST = 17;
     public static final int EINPROGRESS = 115;
     public static final int EALREADY = 114;

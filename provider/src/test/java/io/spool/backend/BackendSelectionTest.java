@@ -19,14 +19,14 @@ class BackendSelectionTest {
     @Test
     void autoFallsBackToEpoll() throws IOException {
         // auto takes spool where the module is loaded (the VM), epoll elsewhere
-        String expect = BackendSelection.spoolUnavailable() == null ? "spool" : "epoll";
+        String expect = BackendSelection.spoolUnavailable(io.spool.sys.SpoolAbi.probeVersion()) == null ? "spool" : "epoll";
         assertEquals(expect, BackendSelection.select(null).name());
         assertEquals(expect, BackendSelection.select("auto").name());
     }
 
     @Test
     void explicitSpoolFailsClearly() throws IOException {
-        if (BackendSelection.spoolUnavailable() == null) {
+        if (BackendSelection.spoolUnavailable(io.spool.sys.SpoolAbi.probeVersion()) == null) {
             assertEquals("spool", BackendSelection.select("spool").name());
             return;
         }
@@ -35,6 +35,23 @@ class BackendSelectionTest {
         if (!Files.exists(Path.of("/dev/spool"))) {
             assertTrue(e.getMessage().contains("/dev/spool"), e.getMessage());
         }
+    }
+
+    /** Module not loaded: INFO; anything an operator must fix: WARNING, naming the fix. */
+    @Test
+    void fallbackLevels() {
+        for (int e : new int[] {io.spool.sys.Errno.ENOENT, io.spool.sys.Errno.ENXIO, io.spool.sys.Errno.ENODEV}) {
+            assertEquals(System.Logger.Level.INFO, BackendSelection.fallbackLevel(-e), "errno " + e);
+        }
+        String denied = BackendSelection.fallbackMessage(-io.spool.sys.Errno.EACCES,
+                BackendSelection.spoolUnavailable(-io.spool.sys.Errno.EACCES));
+        assertEquals(System.Logger.Level.WARNING, BackendSelection.fallbackLevel(-io.spool.sys.Errno.EACCES));
+        assertTrue(denied.contains("/dev/spool: Permission denied") && denied.contains("read and write access"), denied);
+        int other = io.spool.sys.SpoolAbi.SPOOL_ABI_VERSION + 1;
+        String abi = BackendSelection.fallbackMessage(other, BackendSelection.spoolUnavailable(other));
+        assertEquals(System.Logger.Level.WARNING, BackendSelection.fallbackLevel(other));
+        assertTrue(abi.contains("speaks ABI version " + other) && abi.contains("same tree"), abi);
+        assertEquals(null, BackendSelection.spoolUnavailable(io.spool.sys.SpoolAbi.SPOOL_ABI_VERSION));
     }
 
     @Test
