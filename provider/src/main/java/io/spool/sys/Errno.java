@@ -21,6 +21,10 @@ public final class Errno {
     public static final int ENOENT = 2;
     public static final int ENXIO = 6;
     public static final int ENODEV = 19;
+    public static final int ENOMEM = 12;
+    public static final int EBUSY = 16;
+    public static final int ENOSYS = 38;
+    public static final int ETIME = 62;
     public static final int EEXIST = 17;
     public static final int EINPROGRESS = 115;
     public static final int EALREADY = 114;

@@ -114,6 +114,17 @@ final class FfmLibC implements LibC {
     private static final MethodHandle EVENTFD = downcall("eventfd", NONE, int.class, int.class, int.class);
     // open(path, flags, ...): called with no mode, so no variadic argument
     private static final MethodHandle OPEN = downcall("open", NONE, int.class, long.class, int.class);
+    // syscall(number, ...): every argument after the number is variadic
+    private static final MethodHandle SYSCALL = downcall("syscall", 1, long.class,
+            long.class, long.class, long.class, long.class, long.class, long.class, long.class);
+    private static final MethodHandle MUNMAP = downcall("munmap", NONE, int.class, long.class, long.class);
+    /** (long, long)ByteBuffer: a buffer over size bytes of native memory at an address. */
+    private static final MethodHandle WRAP = MethodHandles.filterReturnValue(
+            MethodHandles.filterArguments(
+                    handle(SEGMENT, "reinterpret", MethodType.methodType(SEGMENT, long.class), false),
+                    0, handle(SEGMENT, "ofAddress", MethodType.methodType(SEGMENT, long.class), true)),
+            handle(SEGMENT, "asByteBuffer", MethodType.methodType(ByteBuffer.class), false))
+            .asType(MethodType.methodType(ByteBuffer.class, long.class, long.class));
     /** strerror: no errno capture, as JNR's @IgnoreError; returns the text's address. */
     private static final MethodHandle STRERROR = linked("strerror", NONE, false, long.class, int.class);
     /** (long)String: the NUL-terminated text at an address. */
@@ -515,6 +526,33 @@ final class FfmLibC implements LibC {
     public int eventfd(int initval, int flags) {
         try {
             return (int) EVENTFD.invokeExact(capture(), initval, flags);
+        } catch (Throwable e) {
+            throw unchecked(e);
+        }
+    }
+
+    @Override
+    public long syscall(long number, long a1, long a2, long a3, long a4, long a5, long a6) {
+        try {
+            return (long) SYSCALL.invokeExact(capture(), number, a1, a2, a3, a4, a5, a6);
+        } catch (Throwable e) {
+            throw unchecked(e);
+        }
+    }
+
+    @Override
+    public int munmap(long addr, long length) {
+        try {
+            return (int) MUNMAP.invokeExact(capture(), addr, length);
+        } catch (Throwable e) {
+            throw unchecked(e);
+        }
+    }
+
+    /** A direct buffer over size bytes of native memory at address (native byte order is the caller's). */
+    static ByteBuffer wrap(long address, long size) {
+        try {
+            return (ByteBuffer) WRAP.invokeExact(address, size);
         } catch (Throwable e) {
             throw unchecked(e);
         }

@@ -55,6 +55,11 @@ public interface LibC {
 
     int open(String path, int flags);
 
+    /** syscall(2), for the calls libc has no wrapper for (io_uring); unused arguments are 0. */
+    long syscall(long number, long a1, long a2, long a3, long a4, long a5, long a6);
+    // no mmap: JNR-FFI 2.2 garbles a six-argument call (see sendto above); Uring maps through syscall
+    int munmap(long addr, @size_t long length);
+
     @IgnoreError
     String strerror(int errnum);
 }

@@ -89,6 +89,9 @@ public final class Linux {
     public static final int FIONREAD = 0x541B;
 
     /** struct epoll_event is packed on x86-64 only. */
+    /** mmap's system call number: 9 on x86-64, 222 on arm64 (the generic table). */
+    public static final int SYS_MMAP = "aarch64".equals(Privileged.property("os.arch", "")) ? 222 : 9;
+
     public static final boolean EPOLL_PACKED = "amd64".equals(Privileged.property("os.arch", ""))
             || "x86_64".equals(Privileged.property("os.arch", ""));
     public static final int EPOLL_EVENT_SIZE = EPOLL_PACKED ? 12 : 16;

@@ -26,6 +26,16 @@ public final class Memory {
         return Native.FFM ? FfmLibC.address(direct) : Jffi.IO.getDirectBufferAddress(direct);
     }
 
+    /**
+     * A direct buffer, in native byte order, over size bytes of native
+     * memory this process mapped (mmap): the buffer does not own it, and
+     * must not be used after the memory is unmapped.
+     */
+    public static ByteBuffer wrap(long address, int size) {
+        ByteBuffer b = Native.FFM ? FfmLibC.wrap(address, size) : Jffi.IO.newDirectByteBuffer(address, size);
+        return b.order(ByteOrder.nativeOrder());
+    }
+
     /** jffi's memory access: loaded only when JNR is the binding. */
     private static final class Jffi {
         static final com.kenai.jffi.MemoryIO IO = Native.uninterrupted(com.kenai.jffi.MemoryIO::getInstance);

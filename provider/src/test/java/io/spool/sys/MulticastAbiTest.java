@@ -1,9 +1,6 @@
 package io.spool.sys;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -57,18 +54,6 @@ class MulticastAbiTest {
 
     @Test
     void structuresAndOptionsMatchTheCLibrary() throws Exception {
-        Map<String, Integer> m = expected();
-        StringBuilder c = new StringBuilder("#define _GNU_SOURCE\n#include <stddef.h>\n#include <stdio.h>\n"
-                + "#include <netinet/in.h>\nint main(void)\n{\n");
-        for (String expr : m.keySet()) {
-            c.append("\tprintf(\"%ld\\n\", (long) (").append(expr).append("));\n");
-        }
-        c.append("\treturn 0;\n}\n");
-        List<String> out = SpoolAbiTest.compileAndRun(c.toString());
-        assertEquals(m.size(), out.size(), "lines: " + out);
-        int i = 0;
-        for (Map.Entry<String, Integer> e : m.entrySet()) {
-            assertEquals(Integer.parseInt(out.get(i++).trim()), e.getValue().intValue(), e.getKey());
-        }
+        SpoolAbiTest.assertMatchesC("#define _GNU_SOURCE\n#include <netinet/in.h>\n", expected());
     }
 }

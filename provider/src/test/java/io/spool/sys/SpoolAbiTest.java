@@ -138,6 +138,27 @@ class SpoolAbiTest {
         assertTrue(checked >= 70, "checked " + checked);
     }
 
+    /**
+     * Compiles a C program that includes the given headers and prints each
+     * expression (a sizeof, an offsetof, a constant); each must equal our
+     * value for it.
+     */
+    static void assertMatchesC(String includes, Map<String, ? extends Number> expected) throws Exception {
+        StringBuilder c = new StringBuilder("#include <stddef.h>\n#include <stdio.h>\n").append(includes)
+                .append("int main(void)\n{\n");
+        for (String expr : expected.keySet()) {
+            c.append("\tprintf(\"%lld\\n\", (long long) (").append(expr).append("));\n");
+        }
+        c.append("\treturn 0;\n}\n");
+        List<String> out = compileAndRun(c.toString());
+        org.junit.jupiter.api.Assertions.assertEquals(expected.size(), out.size(), "lines: " + out);
+        int i = 0;
+        for (Map.Entry<String, ? extends Number> e : expected.entrySet()) {
+            org.junit.jupiter.api.Assertions.assertEquals(Long.parseLong(out.get(i++).trim()),
+                    e.getValue().longValue(), e.getKey());
+        }
+    }
+
     /** Compiles a C program with cc (-Wall -Werror and the flags), runs it and returns its output lines. */
     static List<String> compileAndRun(String program, String... flags) throws Exception {
         Path dir = Files.createTempDirectory("spool-abi");
