@@ -126,7 +126,7 @@ public class ConformanceTest {
         cmd.add("-Xshare:auto");
         cmd.add("-XX:TieredStopAtLevel=1");
         cmd.add("-ea:io.spool..."); // the provider's lock and thread invariants are asserted
-        cmd.addAll(JvmOptions.forJnr());
+        cmd.addAll(JvmOptions.forJnr(javaBin));
         cmd.add("-cp");
         cmd.add(cp);
         cmd.addAll(spoolProperties());

@@ -16,7 +16,34 @@ public final class JvmOptions {
 
     /** The options that silence the JDK's warnings about JNR, for this JDK. */
     public static List<String> forJnr() {
-        int feature = Runtime.version().feature();
+        return forJnr(Runtime.version().feature());
+    }
+
+    /**
+     * The same for the JDK whose bin/java is javaBin, which may be another
+     * than this JVM's: a JDK 17 refuses the options of 22 and later.
+     */
+    public static List<String> forJnr(String javaBin) {
+        return forJnr(feature(javaBin));
+    }
+
+    /** The feature release of the JDK of javaBin, from its release file; this JVM's if unreadable. */
+    static int feature(String javaBin) {
+        java.nio.file.Path home = java.nio.file.Path.of(javaBin).toAbsolutePath().getParent().getParent();
+        try {
+            for (String line : java.nio.file.Files.readAllLines(home.resolve("release"))) {
+                if (line.startsWith("JAVA_VERSION=")) {
+                    String v = line.substring("JAVA_VERSION=".length()).replace("\"", "");
+                    return Integer.parseInt(v.split("[.+-]")[0]);
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // no release file: assume this JVM's
+        }
+        return Runtime.version().feature();
+    }
+
+    private static List<String> forJnr(int feature) {
         List<String> l = new ArrayList<>();
         if (feature >= 22) {
             l.add("--enable-native-access=ALL-UNNAMED");
