@@ -1,10 +1,8 @@
 package io.spool.channels;
 
 import io.spool.sys.IO;
+import io.spool.sys.Threads;
 import java.io.IOException;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.lang.ref.Cleaner;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;
@@ -32,8 +30,6 @@ abstract class Waiter {
     /** The provider's cleaner: releases what a collected object held. */
     static final Cleaner CLEANER = Cleaner.create();
     private static final ThreadLocal<Waiter> LOCAL = ThreadLocal.withInitial(Waiter::create);
-    /** Thread.isVirtual() on JDK 21 and later; null on 17. */
-    private static final MethodHandle IS_VIRTUAL = isVirtualHandle();
 
     static Waiter current() {
         return LOCAL.get();
@@ -44,24 +40,8 @@ abstract class Waiter {
         return isVirtual(t) ? new Virtual(t) : new Platform();
     }
 
-    private static MethodHandle isVirtualHandle() {
-        try {
-            return MethodHandles.publicLookup().findVirtual(Thread.class, "isVirtual",
-                    MethodType.methodType(boolean.class));
-        } catch (NoSuchMethodException | IllegalAccessException e) {
-            return null; // Java 17: every thread is a platform thread
-        }
-    }
-
     static boolean isVirtual(Thread t) {
-        if (IS_VIRTUAL == null) {
-            return false;
-        }
-        try {
-            return (boolean) IS_VIRTUAL.invokeExact(t);
-        } catch (Throwable e) {
-            throw new IllegalStateException(e);
-        }
+        return Threads.isVirtual(t);
     }
 
     /**

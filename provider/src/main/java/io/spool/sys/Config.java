@@ -28,8 +28,8 @@ public final class Config {
 
     static final Property ENABLED = define("spool.enabled", "true", "true, false",
             "false: SPOOL does not serve; found through the class path on JDK 17 to 23, it hands over to the JDK's provider");
-    static final Property BACKEND = define("spool.backend", "auto", "auto, spool, epoll",
-            "which backend serves channels; auto tries spool, then epoll");
+    static final Property BACKEND = define("spool.backend", "auto", "auto, spool, uring, epoll",
+            "which backend serves channels; auto tries spool, then uring (io_uring, Linux 6.0+), then epoll");
     static final Property FFI = define("spool.ffi", "auto", "auto, jnr, ffm",
             "how libc is bound: auto takes JNR-FFI, else (JDK 22+) the FFM API; jnr or ffm takes only that one");
     static final Property READ_AHEAD = define("spool.readAhead", "true", "true, false",
@@ -38,6 +38,8 @@ public final class Config {
             "write-behind: stage writes of the selecting thread for the next cycle");
     static final Property ACCEPT_AHEAD = define("spool.acceptAhead", "true", "true, false",
             "accept-ahead: accept on ready listeners in the cycle");
+    static final Property URING_DEFER_TASKRUN = define("spool.uringDeferTaskrun", "false", "true, false",
+            "uring backend: set rings up with IORING_SETUP_DEFER_TASKRUN (a select then reports at most 20 ready sockets)");
     static final Property ARENA = define("spool.arena", "1048576", "4096 to 2147483647",
             "bytes of a selector's receive arena (capped by the module's max_arena)");
     static final Property RECV_MAX = define("spool.recvMax", "65536", "1 to 2147483647",
@@ -66,6 +68,7 @@ public final class Config {
     public final boolean readAhead;
     public final boolean writeBehind;
     public final boolean acceptAhead;
+    public final boolean uringDeferTaskrun;
     public final int arena;
     public final int recvMax;
     public final int readAheadPause;
@@ -79,11 +82,12 @@ public final class Config {
 
     Config(Properties p) {
         enabled = bool(p, ENABLED);
-        backend = choice(p, BACKEND, "auto", "spool", "epoll");
+        backend = choice(p, BACKEND, "auto", "spool", "uring", "epoll");
         ffi = choice(p, FFI, "auto", "jnr", "ffm");
         readAhead = bool(p, READ_AHEAD);
         writeBehind = bool(p, WRITE_BEHIND);
         acceptAhead = bool(p, ACCEPT_AHEAD);
+        uringDeferTaskrun = bool(p, URING_DEFER_TASKRUN);
         arena = (int) num(p, ARENA, 4096, Integer.MAX_VALUE);
         recvMax = (int) num(p, RECV_MAX, 1, Integer.MAX_VALUE);
         readAheadPause = (int) num(p, READ_AHEAD_PAUSE, 1, Integer.MAX_VALUE);

@@ -42,4 +42,6 @@ public final class Errno {
     public static final int EOPNOTSUPP = 95;
     public static final int EAFNOSUPPORT = 97;
     public static final int EMSGSIZE = 90;
+    public static final int ENOTSOCK = 88;
+    public static final int ECANCELED = 125;
 }

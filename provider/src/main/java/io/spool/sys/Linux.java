@@ -28,6 +28,8 @@ public final class Linux {
     public static final int SO_ERROR = 4;
     public static final int SO_BROADCAST = 6;
     public static final int SO_SNDBUF = 7;
+    /** u32[] of sk_meminfo: SK_MEMINFO_SNDBUF is index 3, SK_MEMINFO_WMEM_QUEUED index 5. */
+    public static final int SO_MEMINFO = 55;
     public static final int SO_RCVBUF = 8;
     public static final int SO_KEEPALIVE = 9;
     public static final int SO_OOBINLINE = 10;
@@ -50,6 +52,7 @@ public final class Linux {
     public static final int IPV6_MULTICAST_LOOP = 19;
 
     public static final int TCP_NODELAY = 1;
+    public static final int TCP_MAXSEG = 2;
     public static final int TCP_KEEPIDLE = 4;
     public static final int TCP_KEEPINTVL = 5;
     public static final int TCP_KEEPCNT = 6;

@@ -256,6 +256,25 @@ public final class Sockets {
     }
 
     /**
+     * A socket's free send buffer as the kernel counts it
+     * (sk_stream_wspace: SO_SNDBUF less the bytes queued with their
+     * overhead), from SO_MEMINFO; its SO_SNDBUF into {@code sndbuf[0]}.
+     */
+    public static int sendBufferFree(int fd, int[] sndbuf) throws IOException {
+        ByteBuffer b = MEMINFO.get();
+        b.putInt(64, 64);
+        long a = Memory.address(b);
+        Counters.call();
+        if (C.getsockopt(fd, Linux.SOL_SOCKET, Linux.SO_MEMINFO, a, a + 64) < 0) {
+            throw NativeErrors.socket(Native.errno());
+        }
+        sndbuf[0] = b.getInt(3 * 4);
+        return b.getInt(3 * 4) - b.getInt(5 * 4);
+    }
+
+    private static final ThreadLocal<ByteBuffer> MEMINFO = ThreadLocal.withInitial(() -> Memory.allocate(72));
+
+    /**
      * SO_PEERCRED of a UNIX socket: the peer's credentials when it
      * connected, as the uid in the high 32 bits and the gid in the low
      * ones (the JDK's getSoPeerCred0).

@@ -90,15 +90,23 @@ public final class Uring implements AutoCloseable {
     public static final int CQE_FLAGS = 12;
 
     // setup flags
+    public static final int IORING_SETUP_CQSIZE = 1 << 3;
     public static final int IORING_SETUP_CLAMP = 1 << 4;
+    public static final int IORING_SETUP_R_DISABLED = 1 << 6;
     public static final int IORING_SETUP_SUBMIT_ALL = 1 << 7;
     public static final int IORING_SETUP_COOP_TASKRUN = 1 << 8;
+    public static final int IORING_SETUP_TASKRUN_FLAG = 1 << 9;
     public static final int IORING_SETUP_SINGLE_ISSUER = 1 << 12;
     public static final int IORING_SETUP_DEFER_TASKRUN = 1 << 13;
     // features
     public static final int IORING_FEAT_SINGLE_MMAP = 1;
     public static final int IORING_FEAT_NODROP = 1 << 1;
     public static final int IORING_FEAT_EXT_ARG = 1 << 8;
+    // sq ring flags
+    public static final int IORING_SQ_CQ_OVERFLOW = 1 << 1;
+    public static final int IORING_SQ_TASKRUN = 1 << 2;
+    // sqe flags
+    public static final int IOSQE_CQE_SKIP_SUCCESS = 1 << 6;
     // enter flags
     public static final int IORING_ENTER_GETEVENTS = 1;
     public static final int IORING_ENTER_EXT_ARG = 1 << 3;
@@ -108,6 +116,7 @@ public final class Uring implements AutoCloseable {
     static final long IORING_OFF_SQES = 0x10000000L;
     // register opcodes
     public static final int IORING_REGISTER_PROBE = 8;
+    public static final int IORING_REGISTER_ENABLE_RINGS = 12;
     // struct io_uring_probe: last_op u8, ops_len u8, resv u16, resv2 u32[3], then ops[] of
     // struct io_uring_probe_op: op u8, resv u8, flags u16, resv2 u32
     static final int PROBE_HEADER = 16;
@@ -124,11 +133,14 @@ public final class Uring implements AutoCloseable {
     public static final int IORING_OP_POLL_REMOVE = 7;
     public static final int IORING_OP_ACCEPT = 13;
     public static final int IORING_OP_ASYNC_CANCEL = 14;
+    public static final int IORING_OP_READ = 22;
     public static final int IORING_OP_SEND = 26;
     public static final int IORING_OP_RECV = 27;
     public static final int IORING_OP_MSG_RING = 40;
     // poll_add len flags
     public static final int IORING_POLL_ADD_MULTI = 1;
+    // accept ioprio flags
+    public static final int IORING_ACCEPT_MULTISHOT = 1;
     // cqe flags
     public static final int IORING_CQE_F_BUFFER = 1;
     public static final int IORING_CQE_F_MORE = 1 << 1;
@@ -157,6 +169,7 @@ public final class Uring implements AutoCloseable {
     private final int sqMask;
     private final int sqEntries;
     private final int sqArray;
+    private final int sqFlags;
     private final int cqHead;
     private final int cqTail;
     private final int cqMask;
@@ -210,6 +223,7 @@ public final class Uring implements AutoCloseable {
         sqMask = sqRing.getInt(p.getInt(P_SQ_OFF + SQO_RING_MASK));
         sqEntries = sqRing.getInt(p.getInt(P_SQ_OFF + SQO_RING_ENTRIES));
         sqArray = p.getInt(P_SQ_OFF + SQO_ARRAY);
+        sqFlags = p.getInt(P_SQ_OFF + SQO_FLAGS);
         cqHead = p.getInt(P_CQ_OFF + CQO_HEAD);
         cqTail = p.getInt(P_CQ_OFF + CQO_TAIL);
         cqMask = cqRing.getInt(p.getInt(P_CQ_OFF + CQO_RING_MASK));
@@ -238,14 +252,25 @@ public final class Uring implements AutoCloseable {
      *         message is {@link #refusal(int)}'s
      */
     public static Uring open(int entries, boolean deferTaskrun) throws IOException {
-        int flags = IORING_SETUP_CLAMP | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN;
-        if (deferTaskrun) {
-            flags |= IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
-        }
+        return open(entries, 0, deferTaskrun ? IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN : 0);
+    }
+
+    /**
+     * A ring of at least {@code entries} submission entries and {@code
+     * cqEntries} completion entries (0: the kernel's default, twice as
+     * many), set up with CLAMP, SUBMIT_ALL, COOP_TASKRUN and TASKRUN_FLAG
+     * plus {@code extraFlags} (SINGLE_ISSUER, DEFER_TASKRUN, R_DISABLED).
+     * A kernel that refuses them with EINVAL gets a plain ring; the
+     * caller checks {@link #setupFlags()} for what it got.
+     */
+    public static Uring open(int entries, int cqEntries, int extraFlags) throws IOException {
+        int flags = IORING_SETUP_CLAMP | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN
+                | IORING_SETUP_TASKRUN_FLAG | extraFlags | (cqEntries > 0 ? IORING_SETUP_CQSIZE : 0);
         ByteBuffer p = Memory.allocate(PARAMS_SIZE);
-        int fd = setup(entries, flags, p);
-        if (fd == -Errno.EINVAL && flags != 0) {
-            fd = setup(entries, IORING_SETUP_CLAMP, p); // an older kernel: none of the newer flags
+        int fd = setup(entries, cqEntries, flags, p);
+        if (fd == -Errno.EINVAL) {
+            // an older kernel: none of the newer flags
+            fd = setup(entries, cqEntries, IORING_SETUP_CLAMP | (cqEntries > 0 ? IORING_SETUP_CQSIZE : 0), p);
         }
         if (fd < 0) {
             throw new IOException(refusal(-fd));
@@ -259,11 +284,12 @@ public final class Uring implements AutoCloseable {
     }
 
     /** io_uring_setup: the fd, or -errno. */
-    private static int setup(int entries, int flags, ByteBuffer p) {
+    private static int setup(int entries, int cqEntries, int flags, ByteBuffer p) {
         for (int i = 0; i < PARAMS_SIZE; i++) {
             p.put(i, (byte) 0);
         }
         p.putInt(P_FLAGS, flags);
+        p.putInt(P_CQ_ENTRIES, cqEntries);
         Counters.call();
         long r = C.syscall(SYS_IO_URING_SETUP, entries, Memory.address(p), 0, 0, 0, 0);
         return r < 0 ? -Native.errno() : (int) r;
@@ -366,6 +392,17 @@ public final class Uring implements AutoCloseable {
      * a wait that times out is not an error.
      */
     public int enter(boolean wait, long timeoutNanos) throws IOException {
+        return enter(wait ? 1 : 0, wait, timeoutNanos);
+    }
+
+    /**
+     * As {@link #enter(boolean, long)}: submits what is filled; with
+     * {@code getEvents} (IORING_ENTER_GETEVENTS) also runs the ring's
+     * deferred work, which posts completions, and waits until {@code
+     * minComplete} are ready or {@code timeoutNanos} (negative: no
+     * limit) pass. Without getEvents it only submits.
+     */
+    public int enter(int minComplete, boolean getEvents, long timeoutNanos) throws IOException {
         int toSubmit = pending();
         if (toSubmit > 0) {
             INT.setRelease(sqRing, sqTail, sqLocalTail);
@@ -373,8 +410,11 @@ public final class Uring implements AutoCloseable {
         int flags = 0;
         long arg = 0;
         long argSize = 0;
-        if (wait) {
+        boolean wait = getEvents && minComplete > 0;
+        if (getEvents) {
             flags |= IORING_ENTER_GETEVENTS;
+        }
+        if (wait) {
             if (timeoutNanos >= 0 && (features & IORING_FEAT_EXT_ARG) != 0) {
                 flags |= IORING_ENTER_EXT_ARG;
                 scratch.putLong(0, 0L); // sigmask
@@ -389,7 +429,7 @@ public final class Uring implements AutoCloseable {
         }
         for (;;) {
             Counters.call();
-            long r = C.syscall(SYS_IO_URING_ENTER, fd, toSubmit, wait ? 1 : 0, flags, arg, argSize);
+            long r = C.syscall(SYS_IO_URING_ENTER, fd, toSubmit, wait ? minComplete : 0, flags, arg, argSize);
             if (r >= 0) {
                 return (int) r;
             }
@@ -402,6 +442,50 @@ public final class Uring implements AutoCloseable {
             }
             throw NativeErrors.io(e);
         }
+    }
+
+    /**
+     * The SQ ring's flags (load-acquire): {@link #IORING_SQ_TASKRUN} when
+     * completions wait in deferred work (with TASKRUN_FLAG), {@link
+     * #IORING_SQ_CQ_OVERFLOW} when some wait in the kernel's overflow list.
+     */
+    public int sqFlags() {
+        return (int) INT.getAcquire(sqRing, sqFlags);
+    }
+
+    /**
+     * IORING_REGISTER_ENABLE_RINGS: starts a ring set up with R_DISABLED;
+     * with SINGLE_ISSUER, the calling thread becomes its only submitter.
+     */
+    public void enable() throws IOException {
+        Counters.call();
+        long r = C.syscall(SYS_IO_URING_REGISTER, fd, IORING_REGISTER_ENABLE_RINGS, 0, 0, 0, 0);
+        if (r < 0) {
+            throw NativeErrors.io(Native.errno());
+        }
+    }
+
+    /**
+     * Fills the next SQE (submitting the full queue first, if it is
+     * full): opcode, fd, addr, len, the op-specific 32-bit flags and the
+     * user data; returns its offset in {@link #sqes()} for any other field.
+     */
+    public int prep(int opcode, int fd, long addr, int len, int opFlags, long userData) throws IOException {
+        int sqe = nextSqe();
+        if (sqe < 0) {
+            enter(0, false, -1);
+            sqe = nextSqe();
+            if (sqe < 0) {
+                throw new IOException("io_uring: the submission queue stays full");
+            }
+        }
+        sqes.put(sqe + SQE_OPCODE, (byte) opcode);
+        sqes.putInt(sqe + SQE_FD, fd);
+        sqes.putLong(sqe + SQE_ADDR, addr);
+        sqes.putInt(sqe + SQE_LEN, len);
+        sqes.putInt(sqe + SQE_OP_FLAGS, opFlags);
+        sqes.putLong(sqe + SQE_USER_DATA, userData);
+        return sqe;
     }
 
     /** Completions ready to reap (load-acquire of the CQ tail). */
