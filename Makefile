@@ -42,12 +42,25 @@ check: setup
 check-build: setup
 	@kmod/check-build.sh $(KVER)
 
-# The provider's tests on the host, where there is no module: the epoll
-# backend, each conformance scenario on the JDK's provider and on SPOOL.
+# The provider's tests on the host, where there is no module, in three runs:
+# every test on the backend auto picks here (uring: io_uring is native on
+# this kernel), each conformance scenario on the JDK's provider and on
+# SPOOL; the "spool"-tagged batching and reliability tests on uring; and
+# the conformance, race and real-server tests again on plain epoll, the
+# fallback where neither the module nor io_uring is to be had.
+PROVIDER_REPORTS := $(CURDIR)/provider/target/surefire-reports
 check-provider-host: setup
-	@rm -rf provider/target/surefire-reports; \
+	@rm -rf $(PROVIDER_REPORTS) $(PROVIDER_REPORTS)-uring $(PROVIDER_REPORTS)-epoll; \
 	$(MVN) verify; rc=$$?; \
-	echo; scripts/junit-summary.sh provider/target/surefire-reports || rc=1; \
+	echo "=== the batching tests on the uring backend"; \
+	$(MVN) -pl provider surefire:test -Dgroups=spool -Dspool.test.excludedGroups=host \
+		-Dspool.backend=uring -Dspool.expectBackend=uring \
+		-Dspool.test.reports=$(PROVIDER_REPORTS)-uring || rc=1; \
+	echo "=== conformance, races and real servers on the epoll backend"; \
+	$(MVN) -pl provider surefire:test -Dtest='ConformanceTest,InterruptCloseRacesTest,RealServersTest' \
+		-Dspool.backend=epoll -Dspool.expectBackend=epoll \
+		-Dspool.test.reports=$(PROVIDER_REPORTS)-epoll || rc=1; \
+	echo; scripts/junit-summary.sh $(PROVIDER_REPORTS) $(PROVIDER_REPORTS)-uring $(PROVIDER_REPORTS)-epoll || rc=1; \
 	exit $$rc
 
 # The module is built with statistics so the VM can check its gauges; a

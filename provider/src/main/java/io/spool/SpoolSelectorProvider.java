@@ -29,7 +29,7 @@ import java.util.Objects;
  * The SPOOL selector provider. Use it, unchanged code and all, with
  * {@code -Djava.nio.channels.spi.SelectorProvider=io.spool.SpoolSelectorProvider}
  * or merely with the jar on the class path (its META-INF/services entry).
- * The backend ({@code -Dspool.backend=auto|spool|epoll}) is chosen on first use.
+ * The backend ({@code -Dspool.backend=auto|spool|uring|epoll}) is chosen on first use.
  *
  * <p><b>Declining.</b> With {@code -Dspool.enabled=false}, or where SPOOL
  * cannot run (not Linux, or libc cannot be bound: JNR-FFI is the binding,

@@ -7,11 +7,14 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 
 /**
- * Chooses the backend from {@code -Dspool.backend=auto|spool|epoll}
+ * Chooses the backend from {@code -Dspool.backend=auto|spool|uring|epoll}
  * (default auto) and logs the choice once through System.Logger.
- * auto takes spool when /dev/spool opens and speaks our ABI version,
- * and epoll otherwise, so that an application never fails for lack of the
- * module; an explicit spool that cannot be had is an error.
+ * auto takes spool when /dev/spool opens and speaks our ABI version, then
+ * uring when the kernel gives this process an io_uring with what the
+ * backend needs (6.1 or later), and epoll otherwise, so that an
+ * application never fails for lack of the module or of io_uring; each step
+ * down is logged with its reason. An explicit spool or uring that cannot
+ * be had is an error.
  */
 public final class BackendSelection {
     public static final String PROPERTY = "spool.backend";
@@ -36,6 +39,15 @@ public final class BackendSelection {
                 throw new IOException("SPOOL: " + PROPERTY + "=spool but the spool backend is "
                         + "unavailable: " + why);
             }
+            case "uring": {
+                String why = UringBackend.unavailable();
+                if (why == null) {
+                    LOG.log(Level.INFO, "SPOOL: backend uring (" + PROPERTY + "=uring)");
+                    return new UringBackend();
+                }
+                throw new IOException("SPOOL: " + PROPERTY + "=uring but the uring backend is "
+                        + "unavailable: " + why);
+            }
             case "auto": {
                 int probe = SpoolAbi.probeVersion();
                 String why = spoolUnavailable(probe);
@@ -44,13 +56,24 @@ public final class BackendSelection {
                             + SpoolAbi.DEVICE + " speaks ABI version " + SpoolAbi.SPOOL_ABI_VERSION + ")");
                     return new SpoolBackend(SpoolAbi.SPOOL_ABI_VERSION);
                 }
-                LOG.log(fallbackLevel(probe), fallbackMessage(probe, why));
+                String uring = UringBackend.unavailable();
+                if (uring == null) {
+                    LOG.log(fallbackLevel(probe), fallbackMessage(probe, why, "uring", null));
+                    return new UringBackend();
+                }
+                LOG.log(fallbackLevel(probe), fallbackMessage(probe, why, "epoll", uring));
                 return new EpollBackend();
             }
             default:
                 throw new IOException("SPOOL: bad " + PROPERTY + "=" + value
-                        + " (expected auto, spool or epoll)");
+                        + " (expected auto, spool, uring or epoll)");
         }
+    }
+
+    /** The backend auto would take on this machine now (spool, uring or epoll), without logging. */
+    public static String autoName() {
+        return spoolUnavailable(SpoolAbi.probeVersion()) == null ? "spool"
+                : UringBackend.unavailable() == null ? "uring" : "epoll";
     }
 
     /**
@@ -64,9 +87,14 @@ public final class BackendSelection {
         return probe == -Errno.ENOENT || probe == -Errno.ENXIO || probe == -Errno.ENODEV ? Level.INFO : Level.WARNING;
     }
 
-    /** The fallback's log line: the cause, and for a WARNING the fix. */
-    static String fallbackMessage(int probe, String why) {
-        String m = "SPOOL: backend epoll (" + PROPERTY + "=auto; spool: " + why + ")";
+    /**
+     * The fallback's log line: the backend taken, why spool was not (and
+     * why uring was not, when {@code uringWhy} is not null), and for a
+     * WARNING the fix.
+     */
+    static String fallbackMessage(int probe, String why, String taken, String uringWhy) {
+        String m = "SPOOL: backend " + taken + " (" + PROPERTY + "=auto; spool: " + why
+                + (uringWhy == null ? "" : "; uring: " + uringWhy) + ")";
         if (fallbackLevel(probe) == Level.INFO) {
             return m;
         }
@@ -78,7 +106,8 @@ public final class BackendSelection {
         } else {
             fix = "see the kernel log (dmesg) for the module's state";
         }
-        return m + ": SPOOL runs without batching; to fix, " + fix;
+        return m + (taken.equals("epoll") ? ": SPOOL runs without batching" : ": SPOOL batches through io_uring")
+                + "; to use the module, " + fix;
     }
 
     /** Why the spool backend cannot be used here (probe: SpoolAbi.probeVersion()), or null when it can. */

@@ -27,11 +27,13 @@
  *   owns the staged bytes and sends them itself when it must flush (before
  *   a close, a shutdown, a blocking operation, or another thread's I/O).</li>
  * </ul>
+ * The spool backend does all three in its one cycle ioctl, the uring backend
+ * on io_uring (see {@link io.spool.backend.UringBackend}).
  * The epoll backend does none of these: its poll reports readiness only,
  * {@code addSend} declines, and channels make their own system calls
  * ({@link io.spool.backend.Poller#features()} is 0).
  *
  * <p>{@link io.spool.backend.BackendSelection} picks the backend from
- * {@code -Dspool.backend=auto|spool|epoll}.
+ * {@code -Dspool.backend=auto|spool|uring|epoll}.
  */
 package io.spool.backend;

@@ -17,11 +17,24 @@ class BackendSelectionTest {
     }
 
     @Test
-    void autoFallsBackToEpoll() throws IOException {
-        // auto takes spool where the module is loaded (the VM), epoll elsewhere
-        String expect = BackendSelection.spoolUnavailable(io.spool.sys.SpoolAbi.probeVersion()) == null ? "spool" : "epoll";
+    void autoTakesSpoolThenUringThenEpoll() throws IOException {
+        // auto takes spool where the module is loaded (the VM), then uring where io_uring serves
+        String expect = BackendSelection.spoolUnavailable(io.spool.sys.SpoolAbi.probeVersion()) == null ? "spool"
+                : UringBackend.unavailable() == null ? "uring" : "epoll";
         assertEquals(expect, BackendSelection.select(null).name());
         assertEquals(expect, BackendSelection.select("auto").name());
+    }
+
+    @Test
+    void explicitUringFailsClearlyOrServes() throws IOException {
+        String why = UringBackend.unavailable();
+        if (why == null) {
+            assertEquals("uring", BackendSelection.select("uring").name());
+            assertEquals("uring", BackendSelection.select(" URING ").name());
+            return;
+        }
+        IOException e = assertThrows(IOException.class, () -> BackendSelection.select("uring"));
+        assertTrue(e.getMessage().contains("spool.backend=uring") && e.getMessage().contains(why), e.getMessage());
     }
 
     @Test
@@ -44,13 +57,18 @@ class BackendSelectionTest {
             assertEquals(System.Logger.Level.INFO, BackendSelection.fallbackLevel(-e), "errno " + e);
         }
         String denied = BackendSelection.fallbackMessage(-io.spool.sys.Errno.EACCES,
-                BackendSelection.spoolUnavailable(-io.spool.sys.Errno.EACCES));
+                BackendSelection.spoolUnavailable(-io.spool.sys.Errno.EACCES), "epoll", "io_uring_setup: EPERM");
         assertEquals(System.Logger.Level.WARNING, BackendSelection.fallbackLevel(-io.spool.sys.Errno.EACCES));
-        assertTrue(denied.contains("/dev/spool: Permission denied") && denied.contains("read and write access"), denied);
+        assertTrue(denied.contains("/dev/spool: Permission denied") && denied.contains("read and write access")
+                && denied.contains("backend epoll") && denied.contains("uring: io_uring_setup: EPERM"), denied);
         int other = io.spool.sys.SpoolAbi.SPOOL_ABI_VERSION + 1;
-        String abi = BackendSelection.fallbackMessage(other, BackendSelection.spoolUnavailable(other));
+        String abi = BackendSelection.fallbackMessage(other, BackendSelection.spoolUnavailable(other), "uring", null);
         assertEquals(System.Logger.Level.WARNING, BackendSelection.fallbackLevel(other));
-        assertTrue(abi.contains("speaks ABI version " + other) && abi.contains("same tree"), abi);
+        assertTrue(abi.contains("speaks ABI version " + other) && abi.contains("same tree")
+                && abi.contains("backend uring") && abi.contains("through io_uring"), abi);
+        String missing = BackendSelection.fallbackMessage(-io.spool.sys.Errno.ENOENT,
+                BackendSelection.spoolUnavailable(-io.spool.sys.Errno.ENOENT), "epoll", "io_uring_setup: ENOSYS");
+        assertTrue(missing.contains("spool: /dev/spool") && missing.contains("uring: io_uring_setup: ENOSYS"), missing);
         assertEquals(null, BackendSelection.spoolUnavailable(io.spool.sys.SpoolAbi.SPOOL_ABI_VERSION));
     }
 

@@ -48,8 +48,18 @@ class SpoolBatchingTest {
     }
 
     @Test
-    void backendIsSpool() throws Exception {
-        assertEquals("spool", ((SpoolSelectorProvider) spool()).backendName());
+    void backendBatches() throws Exception {
+        String b = ((SpoolSelectorProvider) spool()).backendName();
+        assertTrue(b.equals("spool") || b.equals("uring"), b);
+    }
+
+    /**
+     * Native calls of one select that finds sockets to receive from, at
+     * most: the module's one cycle; io_uring's enter that waits, then the
+     * enter of the receives (see UringBackend).
+     */
+    static int callsPerReceivingSelect() {
+        return "uring".equals(System.getProperty("spool.expectBackend")) ? 2 : 1;
     }
 
     /**
@@ -93,52 +103,64 @@ class SpoolBatchingTest {
                 sel.selectNow(); // the registrations ride in this cycle
                 sel.selectedKeys().clear();
 
-                for (int i = 0; i < CLIENTS; i++) {
-                    clients.get(i).getOutputStream().write(("message " + i + "\n").getBytes(StandardCharsets.US_ASCII));
+                for (int round = 0; round < 2; round++) {
+                    for (int i = 0; i < CLIENTS; i++) {
+                        clients.get(i).getOutputStream().write(("message " + i + "\n").getBytes(StandardCharsets.US_ASCII));
+                    }
+                    Thread.sleep(300); // loopback delivers within the write; give TCG time anyway
+
+                    long before = calls();
+                    long cyclesBefore = Counters.CYCLES.sum();
+                    int n = sel.select(5000);
+                    long selectCalls = calls() - before;
+                    assertEquals(CLIENTS, n, "one select reports every readable socket");
+                    if (round == 0) {
+                        // the first turn of new sockets: the uring backend reads each one's MSS
+                        // and SO_SNDBUF once (its room for write-behind); measured from the second
+                        System.out.println("SPOOL-MEASURE native calls of the first select turn of " + CLIENTS
+                                + " new sockets: " + selectCalls);
+                    } else {
+                        // io_uring may have posted the readiness before the select (its task work runs as
+                        // this thread's client writes return): then only the receives' enter is left
+                        assertTrue(selectCalls >= 1 && selectCalls <= callsPerReceivingSelect(),
+                                "native calls of one select with " + CLIENTS + " ready sockets: " + selectCalls);
+                    }
+                    assertEquals(1, Counters.CYCLES.sum() - cyclesBefore);
+
+                    long readStart = calls();
+                    ByteBuffer buf = ByteBuffer.allocate(256);
+                    List<SocketChannel> ready = new ArrayList<>();
+                    for (SelectionKey k : sel.selectedKeys()) {
+                        assertTrue(k.isReadable());
+                        SocketChannel c = (SocketChannel) k.channel();
+                        buf.clear();
+                        int r = c.read(buf);
+                        assertTrue(r > 0, "read " + r);
+                        String msg = new String(buf.array(), 0, r, StandardCharsets.US_ASCII);
+                        assertTrue(msg.startsWith("message ") && msg.endsWith("\n"), msg);
+                        ready.add(c);
+                        buf.flip();
+                        assertEquals(r, c.write(buf), "the reply is staged whole");
+                    }
+                    sel.selectedKeys().clear();
+                    long readWriteCalls = calls() - readStart;
+                    assertEquals(0, readWriteCalls, "reading " + CLIENTS + " channels and staging the replies");
+
+                    long sendStart = calls();
+                    long sendsBefore = Counters.CYCLE_SENDS.sum();
+                    sel.selectNow();
+                    assertEquals(1, calls() - sendStart, "the next select sends every reply in its one call");
+                    assertEquals(CLIENTS, Counters.CYCLE_SENDS.sum() - sendsBefore);
+
+                    for (int i = 0; i < CLIENTS; i++) {
+                        InputStream in = clients.get(i).getInputStream();
+                        byte[] want = ("message " + i + "\n").getBytes(StandardCharsets.US_ASCII);
+                        assertArrayEquals(want, in.readNBytes(want.length));
+                    }
+                    System.out.println("SPOOL-MEASURE native calls per select turn at " + CLIENTS + " ready sockets: "
+                            + selectCalls + " (select), " + readWriteCalls + " (" + CLIENTS + " reads + "
+                            + CLIENTS + " writes), 1 (next select, " + CLIENTS + " sends)");
                 }
-                Thread.sleep(300); // loopback delivers within the write; give TCG time anyway
-
-                long before = calls();
-                long cyclesBefore = Counters.CYCLES.sum();
-                int n = sel.select(5000);
-                long selectCalls = calls() - before;
-                assertEquals(CLIENTS, n, "one select reports every readable socket");
-                assertEquals(1, selectCalls, "native calls of one select with " + CLIENTS + " ready sockets");
-                assertEquals(1, Counters.CYCLES.sum() - cyclesBefore);
-
-                long readStart = calls();
-                ByteBuffer buf = ByteBuffer.allocate(256);
-                List<SocketChannel> ready = new ArrayList<>();
-                for (SelectionKey k : sel.selectedKeys()) {
-                    assertTrue(k.isReadable());
-                    SocketChannel c = (SocketChannel) k.channel();
-                    buf.clear();
-                    int r = c.read(buf);
-                    assertTrue(r > 0, "read " + r);
-                    String msg = new String(buf.array(), 0, r, StandardCharsets.US_ASCII);
-                    assertTrue(msg.startsWith("message ") && msg.endsWith("\n"), msg);
-                    ready.add(c);
-                    buf.flip();
-                    assertEquals(r, c.write(buf), "the reply is staged whole");
-                }
-                sel.selectedKeys().clear();
-                long readWriteCalls = calls() - readStart;
-                assertEquals(0, readWriteCalls, "reading " + CLIENTS + " channels and staging the replies");
-
-                long sendStart = calls();
-                long sendsBefore = Counters.CYCLE_SENDS.sum();
-                sel.selectNow();
-                assertEquals(1, calls() - sendStart, "the next select sends every reply in its one call");
-                assertEquals(CLIENTS, Counters.CYCLE_SENDS.sum() - sendsBefore);
-
-                for (int i = 0; i < CLIENTS; i++) {
-                    InputStream in = clients.get(i).getInputStream();
-                    byte[] want = ("message " + i + "\n").getBytes(StandardCharsets.US_ASCII);
-                    assertArrayEquals(want, in.readNBytes(want.length));
-                }
-                System.out.println("SPOOL-MEASURE native calls per select turn at " + CLIENTS + " ready sockets: "
-                        + selectCalls + " (select), " + readWriteCalls + " (" + CLIENTS + " reads + "
-                        + CLIENTS + " writes), 1 (next select, " + CLIENTS + " sends)");
             } finally {
                 for (Socket s : clients) {
                     s.close();

@@ -97,7 +97,7 @@ class FreshJvmTest {
     @org.junit.jupiter.api.Test
     @Tag("host")
     void whoServesWithTheJarOnTheClassPath() throws Exception {
-        String backend = System.getProperty("spool.expectBackend", "epoll");
+        String backend = System.getProperty("spool.expectBackend", io.spool.backend.BackendSelection.autoName());
         String spool = "io.spool.SpoolSelectorProvider";
         List<String> spoolServes = List.of("provider -> " + spool, "backend -> " + backend, "round trip -> true");
         List<String> spoolOnEpoll = List.of("provider -> " + spool, "backend -> epoll", "round trip -> true");

@@ -171,10 +171,17 @@ class StalledPeerTest {
         }
         Run a = abort.get(300, TimeUnit.SECONDS);
         assertTrue(a.counter("drains") >= 1, a + ": nothing was left for the drainer");
-        assertEquals(1, a.counter("drainAborts"), a + ": drains given up");
-        assertEquals("reset", a.end(), a + ": a peer that lost bytes must see a reset");
-        assertTrue(a.num("received") < a.num("taken"), a.toString());
         assertTrue(a.num("closeMs") < CLOSE_MS, a + ": close() took too long");
+        if (a.counter("drainAborts") == 0 && "uring".equals(System.getProperty("spool.expectBackend"))) {
+            // natively (6.18, on io_uring) the socket took the few KiB left before the drain's
+            // timeout, stall or not: then every byte must have arrived, with a clean end
+            lossless(a);
+            System.out.println("# " + a.name() + ": the socket took the residue in time: " + a);
+        } else {
+            assertEquals(1, a.counter("drainAborts"), a + ": drains given up");
+            assertEquals("reset", a.end(), a + ": a peer that lost bytes must see a reset");
+            assertTrue(a.num("received") < a.num("taken"), a.toString());
+        }
         // SO_LINGER 0 discards the drain too, and resets at once, as the JDK's close discards and resets
         Run l = linger0.get(300, TimeUnit.SECONDS);
         assertTrue(l.counter("drains") >= 1, l + ": nothing was left for the drainer");

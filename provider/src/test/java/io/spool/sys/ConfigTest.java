@@ -1,6 +1,7 @@
 package io.spool.sys;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,6 +30,7 @@ class ConfigTest {
         assertEquals("auto", c.backend);
         assertEquals("auto", c.ffi);
         assertTrue(c.readAhead && c.writeBehind && c.acceptAhead);
+        assertFalse(c.uringDeferTaskrun);
         assertEquals(1 << 20, c.arena);
         assertEquals(64 << 10, c.recvMax);
         assertEquals(256 << 10, c.readAheadPause);
@@ -38,15 +40,17 @@ class ConfigTest {
         assertEquals(120_000, c.drainTimeoutMs);
         assertEquals(30_000, c.flushTimeoutMs);
         assertNull(c.countersFile);
-        assertEquals(15, Config.properties().size());
+        assertEquals(16, Config.properties().size());
     }
 
     @Test
     void goodValuesAreTaken() {
         assertEquals(false, with("spool.enabled", "FALSE").enabled);
         assertEquals("epoll", with("spool.backend", " EPOLL ").backend);
+        assertEquals("uring", with("spool.backend", "uring").backend);
         assertEquals("ffm", with("spool.ffi", "FFM").ffi);
         assertEquals(false, with("spool.writeBehind", "false").writeBehind);
+        assertEquals(true, with("spool.uringDeferTaskrun", "true").uringDeferTaskrun);
         assertEquals(4096, with("spool.arena", "4096").arena);
         assertEquals(100_000, with("spool.sendCredit", "100000").sendCredit);
         assertEquals(0, with("spool.drainTimeoutMs", "0").drainTimeoutMs);
@@ -62,6 +66,7 @@ class ConfigTest {
                 Map.entry("spool.readAhead", List.of("yes", "0")),
                 Map.entry("spool.writeBehind", List.of("off")),
                 Map.entry("spool.acceptAhead", List.of("")),
+                Map.entry("spool.uringDeferTaskrun", List.of("1")),
                 Map.entry("spool.arena", List.of("4095", "1m", "2147483648")),
                 Map.entry("spool.recvMax", List.of("0", "-1")),
                 Map.entry("spool.readAheadPause", List.of("0", "x")),
