@@ -89,9 +89,11 @@ clean:
 # --- compat-tests/: real servers on the default provider and on SPOOL ------
 # `make compat`: in the VM with spool.ko loaded; SPOOL runs must use the
 # backend EXPECT_BACKEND. `make compat-host`: the same on this machine, where
-# SPOOL falls back to epoll. Table in build/compat*/compat.md.
+# there is no module: SPOOL on HOST_BACKEND (uring; epoll for the plain
+# fallback). Table in build/compat*/compat.md.
 .PHONY: compat compat-host demo bench
 EXPECT_BACKEND ?= spool
+HOST_BACKEND ?= uring
 COMPAT_CP := compat-tests/target/compat-tests.jar:compat-tests/target/lib/*
 
 compat: setup
@@ -104,8 +106,8 @@ compat: setup
 compat-host:
 	$(MVN) -DskipTests package
 	@mkdir -p $(BUILD)/compat-host
-	java -cp '$(COMPAT_CP)' io.spool.compat.CompatDriver \
-		--out $(BUILD)/compat-host --expect-backend epoll $(COMPAT_ARGS)
+	SPOOL_BACKEND=$(HOST_BACKEND) java -cp '$(COMPAT_CP)' io.spool.compat.CompatDriver \
+		--out $(BUILD)/compat-host --expect-backend $(HOST_BACKEND) $(COMPAT_ARGS)
 
 # The main job: the JDK HttpServer and Netty on both providers under wrk in
 # the VM, side by side.
@@ -199,7 +201,7 @@ check-soak:
 soak-host:
 	$(MVN) -DskipTests package
 	java -Djava.nio.channels.spi.SelectorProvider=io.spool.SpoolSelectorProvider \
-		--add-exports java.base/sun.nio.ch=ALL-UNNAMED \
+		-Dspool.backend=$(HOST_BACKEND) --add-exports java.base/sun.nio.ch=ALL-UNNAMED \
 		-cp '$(COMPAT_CP):provider/target/spool-provider.jar:provider/target/lib/*' \
 		io.spool.compat.soak.SoakMain --conns $(SOAK_CONNS) --bytes $(SOAK_BYTES) \
-		--kills $(SOAK_KILLS) --client $(SOAK_CLIENT) --expect-backend epoll
+		--kills $(SOAK_KILLS) --client $(SOAK_CLIENT) --expect-backend $(HOST_BACKEND)

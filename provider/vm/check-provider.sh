@@ -11,10 +11,13 @@
 # under emulation: FreshJvmTest's but its virtual threads). Then checks that the
 # module's cycle counter moved. Prints one line per check and ends with
 # exactly one line "N passed, N failed" (the JUnit tests plus these checks).
+# Then, in the same boot, the uring backend on this kernel (Debian's 6.1):
+# every conformance scenario and the batching and reliability tests
+# (URING_CLASSES; empty: none).
 # Environment: JAVA (default: java on PATH), JUNIT_ARGS (extra launcher args,
 # e.g. "--select-class io.spool.batching.SpoolBatchingTest"), BACKEND
 # (default spool; epoll runs the same suite on the epoll backend, for
-# comparison).
+# comparison), URING_CLASSES.
 set -uo pipefail
 
 ko=${1:?usage: check-provider.sh /abs/path/spool.ko OUTDIR}
@@ -82,8 +85,31 @@ fi
 echo "# /proc/spool-stat after the suite:"
 sed 's/^/#   /' /proc/spool-stat
 
+# The uring backend on this kernel, as the host runs it natively on its own.
+uring_classes=${URING_CLASSES-io.spool.conformance.ConformanceTest io.spool.batching.SpoolBatchingTest io.spool.batching.ReadOrderHazardTest io.spool.reliability.WriteBehindLossTest io.spool.reliability.ResetAfterStagedWriteTest io.spool.backend.UringPollerTest}
+reports_uring=$out/junit-uring
+rm -rf "$reports_uring"
+if [[ -n $uring_classes ]]; then
+	sel=()
+	for c in $uring_classes; do sel+=(--select-class "$c"); done
+	start=$(date +%s)
+	"$java" -ea:io.spool... -Dspool.backend=uring -Dspool.expectBackend=uring \
+		-Dspool.test.classes="$t/classes" -Dspool.test.testClasses="$t/test-classes" \
+		-Dspool.test.lib="$t/lib" \
+		-cp "$t/junit-console/junit-platform-console-standalone.jar:$cp" \
+		org.junit.platform.console.ConsoleLauncher execute "${sel[@]}" --exclude-tag host \
+		--reports-dir "$reports_uring" --details=tree --disable-banner \
+		>"$out/junit-uring.log" 2>&1
+	urc=$?
+	echo "# uring backend: JUnit console launcher: exit $urc, $(( $(date +%s) - start )) s; log in $out/junit-uring.log"
+	grep -E '✘|\[X\]|MethodSource|=>' "$out/junit-uring.log" | head -n 40 | sed 's/^/# /'
+	((urc == 0)) || rc=$urc
+else
+	reports_uring=
+fi
+
 # The JUnit reports, as "N passed, N failed", merged with our own checks.
-summary=$("$repo/scripts/junit-summary.sh" "$reports" | tail -n 1)
+summary=$("$repo/scripts/junit-summary.sh" "$reports" $reports_uring | tail -n 1)
 echo "# JUnit: $summary"
 if [[ $summary =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
 	passed=$((passed + BASH_REMATCH[1]))

@@ -615,9 +615,13 @@ public final class UringBackend implements Backend {
                 if (!more) {
                     accepts.remove(ud);
                     if (fd < accepting.length && accepting[fd] == ud) {
-                        accepting[fd] = 0; // ended (an error, or the completion queue overflowed): arm again
-                        if (events[fd] != 0 && (flags[fd] & F_ACCEPT) != 0 && res != -Errno.EBADF
-                                && res != -Errno.ENOTSOCK && res != -Errno.EINVAL) {
+                        accepting[fd] = 0;
+                        // ended with a connection (the completion queue was full) or a connection
+                        // that went away first: arm again; ended with an error (EMFILE, ...): no
+                        // more accept-ahead on this registration, so that accept() meets the error
+                        // itself, as on the JDK's provider
+                        boolean transient_ = res >= 0 || res == -Errno.ECONNABORTED || res == -Errno.EINTR;
+                        if (transient_ && events[fd] != 0 && (flags[fd] & F_ACCEPT) != 0) {
                             queueArm(fd);
                         }
                     }
