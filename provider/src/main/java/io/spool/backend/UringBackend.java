@@ -232,6 +232,10 @@ public final class UringBackend implements Backend {
         /** Multishot accepts in flight or being cancelled: user_data → the listener's cookie. */
         private final Map<Long, Long> accepts = new HashMap<>();
 
+        // per ready fd of one poll: its arena slot, its receive's result, whether it polled writable
+        private int[] slotOffset = new int[64];
+        private int[] slotResult = new int[64];
+        private int[] slotRoom = new int[64];
         // one poll's results, in completion order, one slot per ready fd
         private int[] readyFd = new int[64];
         private int[] readyEv = new int[64];
@@ -715,10 +719,17 @@ public final class UringBackend implements Backend {
                         continue;
                     }
                     if (offset == null) {
-                        offset = new int[n];
-                        result = new int[n];
-                        room = new int[n];
-                        Arrays.fill(result, Integer.MIN_VALUE);
+                        if (slotOffset.length < n) {
+                            int c = Math.max(n, slotOffset.length * 2);
+                            slotOffset = new int[c];
+                            slotResult = new int[c];
+                            slotRoom = new int[c];
+                        }
+                        offset = slotOffset;
+                        result = slotResult;
+                        room = slotRoom;
+                        Arrays.fill(result, 0, n, Integer.MIN_VALUE);
+                        Arrays.fill(room, 0, n, 0);
                     }
                     if (writable) {
                         // POLLOUT is the probe's answer already
@@ -839,7 +850,7 @@ public final class UringBackend implements Backend {
                 syncRecv = false;
                 System.getLogger("io.spool").log(System.Logger.Level.WARNING,
                         "SPOOL: io_uring receives with MSG_DONTWAIT wait on this kernel: read-ahead is off");
-                for (int i = 0; i < result.length; i++) {
+                for (int i = 0; i < nrReady; i++) {
                     if (result[i] == Integer.MIN_VALUE && (flags[readyFd[i]] & F_RECV) != 0) {
                         int sqe = ring.prep(Uring.IORING_OP_ASYNC_CANCEL, -1, K_RECV | i, 0, 0, K_CANCEL);
                         ring.sqes().put(sqe + Uring.SQE_FLAGS, (byte) Uring.IOSQE_CQE_SKIP_SUCCESS);
