@@ -196,6 +196,12 @@ printf '%s\n' pair server conns provider backend responses non2xx window_s sysca
 } >"$out/env.txt"
 clk=$(getconf CLK_TCK)
 
+start_error() {	# start_error LOG: the root cause of a JVM that did not start, else its last lines
+	local e
+	e=$(grep -E '^Caused by: |^Exception in|^Error:' "$1" | tail -n 1)
+	[[ -n $e ]] && echo "$e" || tail -n 3 "$1"
+}
+
 # A failed pass: when the server's JVM died of a fatal signal (HotSpot under
 # QEMU's TCG now and then does, on either provider), returns 2 so that the
 # pass runs again, noted; anything else ends the run.
@@ -348,7 +354,7 @@ pass() {
 		port=$(awk '/^READY/ { print $2; exit }' "$log.out")
 		[[ -n $port ]] && break
 		kill -0 "$server_pid" 2>/dev/null || {
-			fail_pass "$server on $provider exited at start: $(tail -n 3 "$log.err")"
+			fail_pass "$server on $provider exited at start: $(start_error "$log.err")"
 			return
 		}
 		sleep 0.5
