@@ -115,8 +115,10 @@ demo: setup
 	@scripts/demo.sh
 
 # The benchmarks: three unmodified servers on both providers, A B A B, in
-# the VM and (epoll fallback) on the host; table and chart in
-# compat-tests/bench/results/. BENCH_PAIRS, BENCH_CONNS, ... (scripts/bench.sh).
+# the VM; on the host, the servers on every configuration (default provider,
+# SPOOL's backends, Netty's native anchors), A B C ...; tables and charts in
+# compat-tests/bench/results/. BENCH_PAIRS, BENCH_CONNS, BENCH_HOST_CONFIGS,
+# BENCH_SKIP_VM, ... (scripts/bench.sh).
 bench: setup
 	@scripts/bench.sh
 

@@ -9,9 +9,10 @@
 --                        HTTP response, which the server sends back and wrk
 --                        parses (both ways 1,100 bytes)
 --
--- done() prints "WINDOW <responses> <non-200> <seconds> <bytes>" (seconds: the
--- longest span between a thread's first and last counted response; bytes:
--- the request's size).
+-- done() prints "WINDOW <responses> <non-200> <seconds> <bytes> <p50> <p99>"
+-- (seconds: the longest span between a thread's first and last counted
+-- response; bytes: the request's size; p50, p99: wrk's latency percentiles in
+-- microseconds, over its whole run: wrk keeps no other).
 local ffi = require("ffi")
 ffi.cdef [[
 typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
@@ -83,5 +84,6 @@ function done(summary, latency, requests)
     local f, l = t:get("first"), t:get("last")
     if f ~= nil and l ~= nil and l - f > span then span = l - f end
   end
-  io.write(string.format("WINDOW %d %d %.3f %d\n", c, b, span, len))
+  io.write(string.format("WINDOW %d %d %.3f %d %d %d\n", c, b, span, len,
+    latency:percentile(50), latency:percentile(99)))
 end

@@ -10,6 +10,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
@@ -38,16 +39,43 @@ import java.net.InetSocketAddress;
 /**
  * A Netty NIO HTTP server built like Netty's HttpHelloWorldServer example,
  * with an HttpObjectAggregator for the POST body.
+ *
+ * <p>{@code -Dcompat.transport=epoll|iouring} runs it on Netty's native
+ * transports instead, the bench's anchors; those need Netty 4.2
+ * (compat-tests/target/lib-netty42/ on the class path instead of lib/'s
+ * Netty 4.1) and are reached by reflection, so that this class compiles
+ * against 4.1. The channel class is printed once ("TRANSPORT ...").
  */
 public final class NettyHttpServerMain {
     public static void main(String[] args) throws Exception {
-        EventLoopGroup bossGroup = new NioEventLoopGroup(1);
-        EventLoopGroup workerGroup = new NioEventLoopGroup();
+        String transport = System.getProperty("compat.transport", "nio");
+        EventLoopGroup bossGroup;
+        EventLoopGroup workerGroup;
+        Class<? extends ServerChannel> channel;
+        switch (transport) {
+            case "nio":
+                bossGroup = new NioEventLoopGroup(1);
+                workerGroup = new NioEventLoopGroup();
+                channel = NioServerSocketChannel.class;
+                break;
+            case "epoll":
+                bossGroup = nativeGroup(1, "io.netty.channel.epoll.EpollIoHandler");
+                workerGroup = nativeGroup(0, "io.netty.channel.epoll.EpollIoHandler");
+                channel = serverChannel("io.netty.channel.epoll.EpollServerSocketChannel");
+                break;
+            case "iouring":
+                bossGroup = nativeGroup(1, "io.netty.channel.uring.IoUringIoHandler");
+                workerGroup = nativeGroup(0, "io.netty.channel.uring.IoUringIoHandler");
+                channel = serverChannel("io.netty.channel.uring.IoUringServerSocketChannel");
+                break;
+            default:
+                throw new IllegalArgumentException("compat.transport=" + transport + ": expected nio, epoll or iouring");
+        }
         try {
             ServerBootstrap b = new ServerBootstrap();
             b.option(ChannelOption.SO_BACKLOG, 1024);
             b.group(bossGroup, workerGroup)
-                    .channel(NioServerSocketChannel.class);
+                    .channel(channel);
             if (!Boolean.getBoolean("compat.noLogging")) {
                 // the example's; `make bench` turns it off (it logs every accept)
                 b.handler(new LoggingHandler(LogLevel.INFO));
@@ -63,12 +91,28 @@ public final class NettyHttpServerMain {
                         }
                     });
             Channel ch = b.bind(Bodies.port(args)).sync().channel();
+            System.out.println("TRANSPORT " + ch.getClass().getName());
             System.out.println("READY " + ((InetSocketAddress) ch.localAddress()).getPort());
             ch.closeFuture().sync();
         } finally {
             bossGroup.shutdownGracefully();
             workerGroup.shutdownGracefully();
         }
+    }
+
+    /**
+     * Netty 4.2's {@code new MultiThreadIoEventLoopGroup(threads, Handler.newFactory())}
+     * (0 threads: Netty's default, twice the cores).
+     */
+    private static EventLoopGroup nativeGroup(int threads, String ioHandler) throws ReflectiveOperationException {
+        Class<?> factoryType = Class.forName("io.netty.channel.IoHandlerFactory");
+        Object factory = Class.forName(ioHandler).getMethod("newFactory").invoke(null);
+        return (EventLoopGroup) Class.forName("io.netty.channel.MultiThreadIoEventLoopGroup")
+                .getConstructor(int.class, factoryType).newInstance(threads, factory);
+    }
+
+    private static Class<? extends ServerChannel> serverChannel(String name) throws ClassNotFoundException {
+        return Class.forName(name).asSubclass(ServerChannel.class);
     }
 
     static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
