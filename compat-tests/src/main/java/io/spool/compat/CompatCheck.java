@@ -346,6 +346,9 @@ public final class CompatCheck {
             Thread.sleep(500); // the server writes until the stalled sockets are full
             long t0 = System.nanoTime();
             List<CompletableFuture<Long>> smalls = new ArrayList<>();
+            // a thread per request, so they run at once: the default async pool of a 2-core
+            // machine has one thread on JDK 25, and would measure them one after another
+            java.util.concurrent.ExecutorService smallsPool = java.util.concurrent.Executors.newCachedThreadPool();
             for (int i = 0; i < nSmall; i++) {
                 smalls.add(CompletableFuture.supplyAsync(() -> {
                     try (HttpWire w = HttpWire.connect(host, port, timeoutMillis)) {
@@ -356,8 +359,9 @@ public final class CompatCheck {
                     } catch (IOException e) {
                         throw new RuntimeException(e);
                     }
-                }));
+                }, smallsPool));
             }
+            smallsPool.shutdown();
             int inTime = 0;
             long slowest = 0;
             for (CompletableFuture<Long> f : smalls) {

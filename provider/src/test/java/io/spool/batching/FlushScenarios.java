@@ -19,6 +19,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -32,6 +34,16 @@ import java.util.concurrent.TimeUnit;
  */
 public final class FlushScenarios {
     static final int BYTES = 40_000;
+    /**
+     * The peers block in socket reads and writes, so each gets its own thread: on JDK 25 the
+     * default async pool of a 2-core machine has one thread, and a reader waiting there for a
+     * writer queued behind it never returns.
+     */
+    private static final ExecutorService THREADS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "flush-peer");
+        t.setDaemon(true);
+        return t;
+    });
     static final int EXIT_BYTES = 60_000;
 
     private FlushScenarios() {
@@ -72,7 +84,7 @@ public final class FlushScenarios {
                 } catch (Exception e) {
                     throw new RuntimeException(e);
                 }
-            });
+            }, THREADS);
             byte[] all = pattern(total);
             ch.configureBlocking(false);
             long staged0 = Counters.STAGED_WRITES.sum();
@@ -144,7 +156,7 @@ public final class FlushScenarios {
                             } catch (Exception e) {
                                 throw new RuntimeException(e);
                             }
-                        });
+                        }, THREADS);
                         InputStream in = s.getInputStream();
                         byte[] back = in.readNBytes(d.length);
                         w.get();
@@ -152,7 +164,7 @@ public final class FlushScenarios {
                     } catch (Exception e) {
                         throw new RuntimeException(e);
                     }
-                }));
+                }, THREADS));
             }
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
             while (!clients.stream().allMatch(CompletableFuture::isDone) && System.nanoTime() < deadline) {
