@@ -31,6 +31,15 @@ public interface Poller extends Closeable {
             throw new UnsupportedOperationException("read-ahead");
         }
 
+        /**
+         * As {@link #received(long, ByteBuffer, int)}; {@code filled}: the
+         * receive filled all the room it was given, so the socket may hold
+         * more bytes than it took.
+         */
+        default void received(long cookie, ByteBuffer data, int errno, boolean filled) {
+            received(cookie, data, errno);
+        }
+
         /** Accept-ahead: a connection accepted on the listener {@code cookie}. */
         default void accepted(long cookie, int fd, SocketAddress peer) {
             throw new UnsupportedOperationException("accept-ahead");

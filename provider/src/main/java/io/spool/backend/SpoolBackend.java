@@ -348,7 +348,8 @@ public final class SpoolBackend implements Backend {
                         Counters.READ_AHEAD_BYTES.add(result);
                         ByteBuffer data = arena.duplicate();
                         data.limit(offset + result).position(offset);
-                        sink.received(cookie, data, 0);
+                        // at recvMax, the socket may hold more than the cycle took
+                        sink.received(cookie, data, 0, result >= recvMax);
                     } else if (result == 0) {
                         sink.received(cookie, null, 0);
                     } else if (result != -Errno.EAGAIN) {

@@ -256,8 +256,17 @@ public final class SocketBatch {
 
     /** Distribution (selector thread, cycleLock held): bytes received for this channel. */
     public void received(ByteBuffer data, int errno) {
+        received(data, errno, false);
+    }
+
+    /**
+     * As {@link #received(ByteBuffer, int)}; {@code filled}: the receive
+     * took all the room the cycle gave it, so the socket may hold more.
+     */
+    public void received(ByteBuffer data, int errno, boolean filled) {
         ch.readLock().lock();
         try {
+            readOn = data != null && filled;
             if (data == null) {
                 if (errno == 0) {
                     eof = true;
@@ -312,16 +321,46 @@ public final class SocketBatch {
      * throws {@link ConnectionResetException}.
      */
     public int read(ByteBuffer dst) throws IOException {
+        IOException late = readLater;
+        if (late != null) {
+            readLater = null;
+            throw late;
+        }
         if (pending > 0) {
             int r = takeBuffered(dst);
             if (r != NONE) {
+                if (r > 0 && readOn && rlim == rpos && dst.hasRemaining()) {
+                    readOn = false;
+                    try {
+                        r += Math.max(0, IO.read(ch.fd(), dst));
+                    } catch (IOException e) {
+                        readLater = e; // after the bytes, as the kernel reports it
+                    }
+                }
                 return r;
             }
         }
         return IO.read(ch.fd(), dst);
     }
 
+    /**
+     * The last read-ahead filled its room, so the socket may hold the rest
+     * of what the peer sent: a read that empties the buffer reads on from the
+     * socket, as a read(2) would have taken it all. A request split in two
+     * would otherwise be answered in two writes, and the second, small one
+     * waits under Nagle for the peer's delayed ACK (about 40 ms). Guarded
+     * by the read lock.
+     */
+    private boolean readOn;
+    /** The error that reading on met after some bytes: thrown by the next read (read lock). */
+    private IOException readLater;
+
     public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+        IOException late = readLater;
+        if (late != null) {
+            readLater = null;
+            throw late;
+        }
         if (pending > 0) {
             long total = 0;
             for (int i = offset; i < offset + length && rlim > rpos; i++) {
@@ -331,6 +370,14 @@ public final class SocketBatch {
             if (total > 0) {
                 Counters.READS_FROM_MEMORY.increment();
                 updatePending();
+                if (readOn && rlim == rpos) {
+                    readOn = false;
+                    try {
+                        total += Math.max(0, IO.read(ch.fd(), dsts, offset, length));
+                    } catch (IOException e) {
+                        readLater = e;
+                    }
+                }
                 return total;
             }
             boolean any = false;

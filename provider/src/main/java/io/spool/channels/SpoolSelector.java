@@ -330,11 +330,17 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
     /** Poller callback: read-ahead bytes (or EOF, or an error) for a socket. */
     @Override
     public void received(long cookie, ByteBuffer data, int errno) {
+        received(cookie, data, errno, false);
+    }
+
+    /** Poller callback: as above, {@code filled} when the receive took all the room it had. */
+    @Override
+    public void received(long cookie, ByteBuffer data, int errno, boolean filled) {
         assert batcher.isHeldByCurrentThread();
         SpoolSelectionKey ski = fdToKey.get((int) cookie);
         SocketBatch b = ski == null ? null : ski.spoolChannel().socketBatch();
         if (b != null) {
-            b.received(data, errno);
+            b.received(data, errno, filled);
             memReady.add(ski);
         }
     }

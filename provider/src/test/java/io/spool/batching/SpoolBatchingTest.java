@@ -203,6 +203,25 @@ class SpoolBatchingTest {
         }
     }
 
+    /**
+     * A read takes all the socket holds when the receive ahead took part of
+     * it ({@code spool.recvMax=1000}), and an error met on the way comes
+     * after the bytes: the lines are the JDK provider's output of the same
+     * main (JDK 17 and 25). A request split over two reads would be answered
+     * in two writes, the second held by Nagle until the peer's delayed ACK.
+     */
+    @Test
+    void readTakesWhatReadAheadLeft() throws Exception {
+        List<String> out = ConformanceTest.runJvmPublic(List.of("-Dspool.recvMax=1000"),
+                ReadOnScenarios.class.getName(), List.of());
+        assertEquals(List.of(
+                "more 3000 0",
+                "exact 1000 0",
+                "more+reset 3000 SocketException(Connection reset)",
+                "exact+reset 1000 SocketException(Connection reset)",
+                "DONE"), out);
+    }
+
     /** Each switch off (and all off): the same flushes and echo are still correct. */
     @Test
     void switchesOffStayCorrect() throws Exception {
