@@ -113,7 +113,12 @@ public final class UringBackend implements Backend {
 
     @Override
     public Poller openPoller() throws IOException {
-        return new UringPoller();
+        return new UringPoller(Config.get().writeBehind);
+    }
+
+    /** A poller with write-behind on or off, whatever {@code spool.writeBehind} says (for tests). */
+    Poller openPoller(boolean writeBehind) throws IOException {
+        return new UringPoller(writeBehind);
     }
 
     private static volatile String unavailable;
@@ -192,8 +197,11 @@ public final class UringBackend implements Backend {
         private boolean woken;
         /** Read-ahead works: MSG_DONTWAIT receives complete inside their submission. */
         private boolean syncRecv = true;
-        /** Write-behind works: MSG_DONTWAIT sends complete inside their submission. */
-        private boolean syncSend = true;
+        /**
+         * Write-behind is on and works: MSG_DONTWAIT sends complete inside
+         * their submission. Off, no send room is probed either.
+         */
+        private boolean syncSend;
         // queued sends (write-behind), submitted first by the next poll
         private int[] sendFd = new int[64];
         private long[] sendAddr = new long[64];
@@ -246,7 +254,8 @@ public final class UringBackend implements Backend {
         private int[] deferredFlags = new int[0];
         private int nrDeferred;
 
-        UringPoller() throws IOException {
+        UringPoller(boolean writeBehind) throws IOException {
+            syncSend = writeBehind;
             int efd = C_eventfd();
             try {
                 ring = Uring.open(SQ_ENTRIES, CQ_ENTRIES, SETUP);

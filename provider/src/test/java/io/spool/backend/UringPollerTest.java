@@ -34,7 +34,7 @@ class UringPollerTest {
     }
 
     /** Records what polls report. */
-    static final class Rec implements Poller.Sink {
+    static class Rec implements Poller.Sink {
         final List<String> events = new ArrayList<>();
         final List<byte[]> data = new ArrayList<>();
         final List<Integer> accepted = new ArrayList<>();
@@ -123,6 +123,53 @@ class UringPollerTest {
                 assertEquals(0, p.poll(0, r));
             }
             assertEquals(before, Counters.NATIVE_CALLS.sum(), "native calls of 100 idle selectNow");
+        }
+    }
+
+    /**
+     * The send room is probed only for write-behind: with it off the poller
+     * offers no sends, reports no room and reads no socket option (with it
+     * on, the same poll reports room, after reading MSS and SO_SNDBUF).
+     */
+    @Test
+    void noSendRoomProbedWithoutWriteBehind() throws Exception {
+        int lfd = listener();
+        try (Socket c = new Socket(InetAddress.getLoopbackAddress(), port(lfd))) {
+            int fd = acceptFd(lfd);
+            try {
+                for (boolean writeBehind : new boolean[] {true, false}) {
+                    try (Poller p = new UringBackend().openPoller(writeBehind)) {
+                        assertEquals(writeBehind, (p.features() & Poller.FEAT_SEND) != 0);
+                        p.register(fd, Linux.POLLIN, Poller.F_RECV, 9);
+                        int[] room = {-1};
+                        Rec r = new Rec() {
+                            @Override
+                            public void ready(long cookie, int ev, int sendRoom) {
+                                room[0] = sendRoom;
+                                ready(cookie, ev);
+                            }
+                        };
+                        assertEquals(0, p.poll(0, r));
+                        c.getOutputStream().write("hi".getBytes());
+                        long before = Counters.NATIVE_CALLS.sum();
+                        assertEquals(1, p.poll(1000, r));
+                        long calls = Counters.NATIVE_CALLS.sum() - before;
+                        assertEquals(List.of("9:data2", "9:" + Linux.POLLIN), r.events);
+                        if (writeBehind) {
+                            assertTrue(room[0] > 0, "room reported: " + room[0]);
+                            assertTrue(calls >= 3, "the wait, MSS, SO_SNDBUF and the receive: " + calls);
+                        } else {
+                            assertTrue(room[0] <= 0, "no room without write-behind: " + room[0]);
+                            assertTrue(calls <= 2, "the wait and the receive only: " + calls);
+                        }
+                        p.unregisterNow(fd);
+                    }
+                }
+            } finally {
+                IO.closeQuietly(fd);
+            }
+        } finally {
+            IO.closeQuietly(lfd);
         }
     }
 
