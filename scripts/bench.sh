@@ -22,7 +22,8 @@
 # netty-epoll netty-iouring", see compat-tests/vm/bench.sh; a configuration
 # that cannot start fails the run), BENCH_HOST_SERVERS ("jdk-httpserver
 # netty-http nio-echo nio-wakeup", else BENCH_SERVERS), BENCH_HOST_CONNS ("100 1000 10000"),
-# BENCH_HOST_WINDOW (5 s), BENCH_HOST_IDLE ("0 10000 50000"; lowered to what
+# BENCH_HOST_WINDOW (5 s), BENCH_HOST_WARMUP (20 s, in two wrk runs of
+# BENCH_HOST_WARMUP_CONNS, 1000, connections), BENCH_HOST_IDLE ("0 10000 50000"; lowered to what
 # the fd limit allows, and said so), BENCH_HOST_SCALE_SERVERS ("nio-echo
 # netty-http"). BENCH_SKIP_HOST=1 or BENCH_SKIP_VM=1 to run one half (the
 # other's table stays as it was); BENCH_NO_BUILD=1 uses the jars and module
@@ -118,13 +119,17 @@ if [[ ${BENCH_SKIP_HOST:-0} != 1 ]]; then
 	say "on this host (no module): $host_configs"
 	rm -rf "$out/host"
 	mkdir -p "$out/host"
-	# natively C2 settles within the warm-up: the JVMs' own default JIT
+	# the JVMs' own default JIT. Under SPOOL-uring, Netty's first burst of
+	# 1,000 connections deoptimized the poller's hot methods, and on 2 cores
+	# C2 took seconds to compile them again: the warm-up makes and closes
+	# BENCH_HOST_WARMUP_CONNS (1,000) connections twice, so that happens in it
 	BENCH_CONFIGS=$host_configs \
 		BENCH_SERVERS=${BENCH_HOST_SERVERS:-${BENCH_SERVERS:-jdk-httpserver netty-http nio-echo nio-wakeup}} \
 		BENCH_CONNS=${BENCH_HOST_CONNS:-100 1000 10000} BENCH_WINDOW=${BENCH_HOST_WINDOW:-5} \
 		BENCH_IDLE=${BENCH_HOST_IDLE-0 10000 50000} \
 		BENCH_SCALE_SERVERS=${BENCH_HOST_SCALE_SERVERS:-nio-echo netty-http} \
-		BENCH_RAMP=2 BENCH_RAMP_PER=1000 BENCH_WARMUP=10 BENCH_JVM_FLAGS= \
+		BENCH_RAMP=2 BENCH_RAMP_PER=1000 BENCH_WARMUP=${BENCH_HOST_WARMUP:-20} BENCH_WARMUP_RUNS=2 \
+		BENCH_WARMUP_CONNS=${BENCH_HOST_WARMUP_CONNS:-1000} BENCH_JVM_FLAGS= \
 		compat-tests/vm/bench.sh host "$out/host" 2>&1 | tee "$out/host/log.txt" | sed -u 's/^/    /'
 	rc=${PIPESTATUS[0]}
 	((rc == 0)) || fail "the host run (exit $rc): $(grep -m1 '^bench: ' "$out/host/log.txt")"

@@ -199,7 +199,7 @@ public final class BenchReport {
         md.append("## ").append(title).append("\n\n");
         md.append("| | |\n|---|---|\n");
         for (String k : List.of("date", "machine", "cpu", "cpus", "kernel", "jdk", "wrk", "clocksource",
-                "pairs", "window_s", "warmup_s", "jvm_flags", "configs", "scale", "idle_note")) {
+                "pairs", "window_s", "warmup_s", "warmup_runs", "jvm_flags", "configs", "scale", "idle_note")) {
             if (env.containsKey(k)) {
                 md.append("| ").append(k).append(" | ").append(env.get(k).replace("|", "/")).append(" |\n");
             }
