@@ -707,7 +707,7 @@ public final class UringBackend implements Backend {
             int[] offset = null;
             int[] result = null;
             int[] room = null;
-            int slotLen = 0;
+            int slot = 0; // each receive's share of the arena
             if ((syncRecv || syncSend) && n > 0) {
                 int used = 0;
                 // the arena is shared out: each receive gets an equal slot, at least MIN_SLOT
@@ -717,8 +717,7 @@ public final class UringBackend implements Backend {
                         nrRecv++;
                     }
                 }
-                int slot = nrRecv == 0 ? 0 : Math.min(recvMax, Math.max(MIN_SLOT, arena.capacity() / nrRecv));
-                slotLen = slot;
+                slot = nrRecv == 0 ? 0 : Math.min(recvMax, Math.max(MIN_SLOT, arena.capacity() / nrRecv));
                 int recvs = 0;
                 int probes = 0;
                 for (int i = 0; i < n; i++) {
@@ -782,7 +781,7 @@ public final class UringBackend implements Backend {
                         ByteBuffer data = arena.duplicate();
                         data.limit(offset[i] + r).position(offset[i]);
                         // filled: the receive took its whole slot, and the socket may hold more
-                        sink.received(cookie, data, 0, r >= Math.min(slotLen, arena.capacity() - offset[i]));
+                        sink.received(cookie, data, 0, r >= Math.min(slot, arena.capacity() - offset[i]));
                     } else if (r == 0) {
                         sink.received(cookie, null, 0);
                     } else if (r != -Errno.EAGAIN) {

@@ -254,14 +254,10 @@ public final class SocketBatch {
         }
     }
 
-    /** Distribution (selector thread, cycleLock held): bytes received for this channel. */
-    public void received(ByteBuffer data, int errno) {
-        received(data, errno, false);
-    }
-
     /**
-     * As {@link #received(ByteBuffer, int)}; {@code filled}: the receive
-     * took all the room the cycle gave it, so the socket may hold more.
+     * Distribution (selector thread, cycleLock held): bytes received for
+     * this channel; {@code filled}: the receive took all the room the cycle
+     * gave it, so the socket may hold more.
      */
     public void received(ByteBuffer data, int errno, boolean filled) {
         ch.readLock().lock();
@@ -321,11 +317,7 @@ public final class SocketBatch {
      * throws {@link ConnectionResetException}.
      */
     public int read(ByteBuffer dst) throws IOException {
-        IOException late = readLater;
-        if (late != null) {
-            readLater = null;
-            throw late;
-        }
+        throwReadLater();
         if (pending > 0) {
             int r = takeBuffered(dst);
             if (r != NONE) {
@@ -355,12 +347,16 @@ public final class SocketBatch {
     /** The error that reading on met after some bytes: thrown by the next read (read lock). */
     private IOException readLater;
 
-    public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+    private void throwReadLater() throws IOException {
         IOException late = readLater;
         if (late != null) {
             readLater = null;
             throw late;
         }
+    }
+
+    public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+        throwReadLater();
         if (pending > 0) {
             long total = 0;
             for (int i = offset; i < offset + length && rlim > rpos; i++) {
