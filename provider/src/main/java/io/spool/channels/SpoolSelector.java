@@ -80,6 +80,8 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
     // under the cycle lock
     /** Keys ready from memory: read-ahead bytes, EOF or an error, or accepted connections. */
     private final LinkedHashSet<SpoolSelectionKey> memReady = new LinkedHashSet<>();
+    /** Hand-overs into memory (read-ahead bytes, accepted connections) so far; guarded by the cycle lock. */
+    private long memArrivals;
     /** Keys whose registration must be brought up to date at the next select. */
     private final LinkedHashSet<SpoolSelectionKey> resync = new LinkedHashSet<>();
     /** Keys registered with POLLOUT for staged bytes, not for OP_WRITE. */
@@ -214,6 +216,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
                     }
                 }
                 batcher.inCycle(true);
+                long arrivals = memArrivals;
                 try {
                     n = poller.poll(to, this);
                 } finally {
@@ -225,7 +228,10 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
                         }
                     }
                 }
-                if (n > 0 || poller.woken() || to == 0 || Thread.currentThread().isInterrupted()) {
+                // a poll may hand over bytes or connections (read-ahead, accept-ahead) and
+                // report no descriptor: they are ready all the same, and no wait may follow
+                if (n > 0 || memArrivals != arrivals || poller.woken() || to == 0
+                        || Thread.currentThread().isInterrupted()) {
                     break;
                 }
                 if (to > 0) {
@@ -342,6 +348,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
         if (b != null) {
             b.received(data, errno, filled);
             memReady.add(ski);
+            memArrivals++;
         }
     }
 
@@ -354,6 +361,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
         if (q != null) {
             q.add(fd, peer);
             memReady.add(ski);
+            memArrivals++;
         } else {
             IO.closeQuietly(fd);
         }
