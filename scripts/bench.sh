@@ -2,9 +2,10 @@
 # `make bench`: the benchmarks of SPOOL against the JDK's default provider.
 #
 #   1. In the VM (Debian's kernel under QEMU, spool.ko loaded, built with
-#      statistics): the JDK HttpServer, Netty's NIO HTTP server and a plain
-#      NIO echo server, unmodified, at 100, 1,000 and 5,000 connections, the
-#      two providers interleaved A B A B (compat-tests/vm/bench.sh).
+#      statistics): the JDK HttpServer, Netty's NIO HTTP server, a plain
+#      NIO echo server and its wakeup-heavy twin (nio-wakeup), unmodified, at
+#      100, 1,000 and 5,000 connections, the two providers interleaved
+#      A B A B (compat-tests/vm/bench.sh).
 #   2. On this host, where there is no module: the servers (and nio-wakeup)
 #      on several configurations, A B C ... per pair: the default provider,
 #      SPOOL on each of its backends that run here, and for Netty's HTTP
@@ -94,7 +95,7 @@ report() {
 }
 
 if ((vm)); then
-	say "booting the VM (Debian $kver, QEMU/TCG) for the benchmark (about 35 minutes)"
+	say "booting the VM (Debian $kver, QEMU/TCG) for the benchmark (about 50 minutes)"
 	rm -rf "$out/vm"
 	mkdir -p "$out/vm"
 	envs=()

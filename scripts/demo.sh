@@ -119,6 +119,11 @@ summary() {
 	# the servers' own flags, the same on both providers (compat-tests/servers.tsv)
 	awk -F'\t' '!/^#/ && NF && $5 != "-" && ($1 == "jdk-httpserver" || $1 == "netty-http") {
 		print $1 " runs with " $5 " on both providers." }' compat-tests/servers.tsv
+	local f
+	for f in "$out"/*-spool.mxbean.txt; do
+		[[ -s $f ]] || continue
+		echo "$(basename "$f" -spool.mxbean.txt): $(head -n 1 "$f")"
+	done
 	[[ -s $out/notes.txt ]] && sed 's/^/note: /' "$out/notes.txt"
 	echo "Raw results: build/demo/results.tsv; logs: build/demo/. Total time $(elapsed)."
 }

@@ -41,7 +41,7 @@
 #   - CPU: utime + stime of the server's threads (/proc/PID/task/*/stat) at
 #     both ends, the JVM's own threads apart;
 #   - batches: /proc/spool-stat and the provider's counters
-#     (-Dspool.countersFile, dumped on SIGWINCH) just before and just after
+#     (-Dspool.countersFile, written when the bench deletes it) just before and just after
 #     the wrk run (ramp and all).
 #
 # wrk's latency percentiles (p50, p99) are its own, over the whole run (ramp
@@ -56,7 +56,7 @@ ko=${1:?usage: bench.sh /abs/path/spool.ko OUT-DIR}
 out=${2:?usage: bench.sh /abs/path/spool.ko OUT-DIR}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-servers=${BENCH_SERVERS:-jdk-httpserver netty-http nio-echo}
+servers=${BENCH_SERVERS:-jdk-httpserver netty-http nio-echo nio-wakeup}
 conns=${BENCH_CONNS:-100 1000 5000}
 pairs=${BENCH_PAIRS:-3}
 window=${BENCH_WINDOW:-10}
@@ -130,13 +130,13 @@ cpu() {	# cpu A B [RE]: clock ticks between two ticks() files (threads matching 
 counters() {	# counters DEST: the provider's counters (spool only), else empty
 	: >"$1"
 	[[ $provider == spool* ]] || return 0
+	# the provider writes the file whenever it is missing (spool.countersFile)
 	rm -f "$cfile"
-	kill -WINCH "$server_pid" 2>/dev/null
-	for ((k = 0; k < 50; k++)); do
+	for ((k = 0; k < 100; k++)); do
 		[[ -s $cfile ]] && { cp "$cfile" "$1"; return 0; }
 		sleep 0.1
 	done
-	die "$server on SPOOL wrote no counters to $cfile after SIGWINCH"
+	die "$server on SPOOL wrote no counters to $cfile within 10 s"
 }
 
 spool_stat() { cat /proc/spool-stat 2>/dev/null || :; }

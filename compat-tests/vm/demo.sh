@@ -155,6 +155,21 @@ pass() {
 		say "$server on $provider, $c connections: $rps req/s, $sys syscalls," \
 			"socket errors ${errs:-0}, non-2xx ${non2xx:-0}"
 	done
+	if [[ $provider == spool ]]; then
+		# After the measured runs: SPOOL's MXBean, read live by another JVM
+		# (as jconsole would) while wrk drives the server once more.
+		say "$server on $provider: reading the MXBean io.spool:type=Provider from another JVM"
+		wrk -t2 -c100 -d60s --timeout 30s "http://127.0.0.1:$port/small" >"$log.mxbean-wrk.txt" 2>&1 &
+		local wrk_pid=$!
+		sleep 2
+		"$java" -cp "$cp" io.spool.compat.MXBeanRead "$server_pid" 3 >"$log.mxbean.txt" 2>&1
+		local mrc=$?
+		kill "$wrk_pid" 2>/dev/null
+		wait "$wrk_pid" 2>/dev/null
+		((mrc == 0)) && grep -q '^MXBean io.spool:type=Provider' "$log.mxbean.txt" ||
+			die "reading the MXBean of $server failed: $(tail -n 3 "$log.mxbean.txt")"
+		say "$(head -n 1 "$log.mxbean.txt")"
+	fi
 	kill "$server_pid" 2>/dev/null
 	wait "$server_pid" 2>/dev/null
 	server_pid=

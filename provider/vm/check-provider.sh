@@ -59,8 +59,11 @@ start=$(date +%s)
 # shellcheck disable=SC2086
 # from provider/, as under Maven (tests read ../kmod/include/uapi/spool.h)
 cd "$repo/provider" || exit 1
-# -ea:io.spool...: the provider's lock and thread invariants are asserted, as under Surefire
-"$java" -ea:io.spool... -Dspool.backend="$backend" -Dspool.expectBackend="$backend" \
+# -ea:io.spool...: the provider's lock and thread invariants are asserted, as under Surefire.
+# -Dspool.jmx=false, passed on to the JVMs the tests start: the platform MBean
+# server costs seconds of CPU per JVM under emulation; ProviderMXBeanTest
+# checks the bean on the host.
+"$java" -ea:io.spool... -Dspool.jmx=false -Dspool.backend="$backend" -Dspool.expectBackend="$backend" \
 	-Dspool.test.classes="$t/classes" -Dspool.test.testClasses="$t/test-classes" \
 	-Dspool.test.lib="$t/lib" \
 	-cp "$t/junit-console/junit-platform-console-standalone.jar:$cp" \
@@ -93,7 +96,7 @@ if [[ -n $uring_classes ]]; then
 	sel=()
 	for c in $uring_classes; do sel+=(--select-class "$c"); done
 	start=$(date +%s)
-	"$java" -ea:io.spool... -Dspool.backend=uring -Dspool.expectBackend=uring \
+	"$java" -ea:io.spool... -Dspool.jmx=false -Dspool.backend=uring -Dspool.expectBackend=uring \
 		-Dspool.test.classes="$t/classes" -Dspool.test.testClasses="$t/test-classes" \
 		-Dspool.test.lib="$t/lib" \
 		-cp "$t/junit-console/junit-platform-console-standalone.jar:$cp" \

@@ -7,37 +7,65 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
 import java.util.Map;
 
 /**
- * {@code -Dspool.countersFile=PATH}: on SIGWINCH, the provider writes its
- * counters ("name value" lines) to PATH, replacing it atomically. Benchmarks
- * read them from an unmodified server this way: the signal costs nothing
- * until it is sent, and SIGWINCH is ignored by a JVM without the handler.
+ * {@code -Dspool.countersFile=PATH}, for the benchmarks: the counters ("name
+ * value" lines) are written to PATH, atomically, at start, whenever PATH is
+ * deleted, and at exit. A benchmark deletes the file to ask an unmodified
+ * server for a snapshot and waits for it to come back. A WatchService
+ * (inotify) sees the deletion, so nothing runs while nobody asks: no
+ * system calls in the benchmark's counts, no signal handler (the SIGWINCH
+ * one this replaced took a signal from the application), and none of JMX's
+ * startup cost under emulation. For anything but a benchmark, use the
+ * MXBean ({@link SpoolProviderMXBean}).
  */
 final class CountersDump {
     static final String PROPERTY = "spool.countersFile";
-    private static boolean installed;
+    private static boolean started;
 
     private CountersDump() {
     }
 
-    static synchronized void installIfAsked() {
+    static synchronized void startIfAsked() {
         String file = Config.get().countersFile;
-        if (file == null || installed) {
+        if (file == null || started) {
             return;
         }
-        installed = true;
-        Path path = Path.of(file);
-        try {
-            sun.misc.Signal.handle(new sun.misc.Signal("WINCH"), sig -> write(path));
-        } catch (IllegalArgumentException e) {
+        started = true;
+        Path path = Path.of(file).toAbsolutePath();
+        Thread t = new Thread(() -> watch(path), "spool-counters");
+        t.setDaemon(true);
+        t.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> write(path), "spool-counters-exit"));
+    }
+
+    private static void watch(Path path) {
+        try (WatchService ws = path.getFileSystem().newWatchService()) {
+            path.getParent().register(ws, StandardWatchEventKinds.ENTRY_DELETE);
+            write(path);
+            while (true) {
+                WatchKey k = ws.take();
+                k.pollEvents(); // whichever file went: look at ours
+                if (!Files.exists(path)) {
+                    write(path);
+                }
+                if (!k.reset()) {
+                    throw new IOException(path.getParent() + " is gone");
+                }
+            }
+        } catch (IOException e) {
             System.getLogger("io.spool").log(System.Logger.Level.WARNING,
-                    "SPOOL: " + PROPERTY + " ignored: cannot handle SIGWINCH: " + e.getMessage());
+                    "SPOOL: " + PROPERTY + "=" + path + " stops: " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
-    private static void write(Path path) {
+    static void write(Path path) {
         StringBuilder sb = new StringBuilder();
         for (Map.Entry<String, Long> e : Counters.snapshot().entrySet()) {
             sb.append(e.getKey()).append(' ').append(e.getValue()).append('\n');

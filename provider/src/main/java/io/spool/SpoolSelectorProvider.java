@@ -81,7 +81,8 @@ public final class SpoolSelectorProvider extends SelectorProvider {
             }
         }
         this.forcedBackend = forced;
-        CountersDump.installIfAsked();
+        CountersDump.startIfAsked();
+        ProviderMetrics.register(this);
         initialize();
     }
 
@@ -136,7 +137,31 @@ public final class SpoolSelectorProvider extends SelectorProvider {
         }
     }
 
-    /** The backend in use: "epoll" or "spool" (chooses it if not done yet). */
+    /** For the MXBean, without choosing: the backend's name, "none yet" or "failed". */
+    String backendState() {
+        synchronized (lock) {
+            return backend != null ? backend.name() : backendFailure != null ? "failed" : "none yet";
+        }
+    }
+
+    /** For the MXBean: the line that logged the choice, or the failure. */
+    String backendReason() {
+        synchronized (lock) {
+            if (backendFailure != null) {
+                return backendFailure.getMessage();
+            }
+            if (backend == null) {
+                return "chosen on first use";
+            }
+            if (forcedBackend != null) {
+                return "SPOOL: backend " + forcedBackend + " (spool.enabled=false, and nothing else can serve)";
+            }
+            BackendSelection.Choice c = BackendSelection.last();
+            return c != null ? c.why() : "";
+        }
+    }
+
+    /** The backend in use: "spool", "uring" or "epoll" (chooses it if not done yet). */
     public String backendName() throws IOException {
         return backend().name();
     }

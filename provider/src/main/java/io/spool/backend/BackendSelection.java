@@ -1,10 +1,13 @@
 package io.spool.backend;
 
+import io.spool.sys.Counters;
 import io.spool.sys.Errno;
 import io.spool.sys.NativeErrors;
 import io.spool.sys.SpoolAbi;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Chooses the backend from {@code -Dspool.backend=auto|spool|uring|epoll}
@@ -28,12 +31,12 @@ public final class BackendSelection {
         String v = value == null ? "auto" : value.trim().toLowerCase(java.util.Locale.ROOT);
         switch (v) {
             case "epoll":
-                LOG.log(Level.INFO, "SPOOL: backend epoll (" + PROPERTY + "=epoll)");
+                chose("epoll", Level.INFO, "SPOOL: backend epoll (" + PROPERTY + "=epoll)");
                 return new EpollBackend();
             case "spool": {
                 String why = spoolUnavailable(SpoolAbi.probeVersion());
                 if (why == null) {
-                    LOG.log(Level.INFO, "SPOOL: backend spool (" + PROPERTY + "=spool)");
+                    chose("spool", Level.INFO, "SPOOL: backend spool (" + PROPERTY + "=spool)");
                     return new SpoolBackend(SpoolAbi.SPOOL_ABI_VERSION);
                 }
                 throw new IOException("SPOOL: " + PROPERTY + "=spool but the spool backend is "
@@ -42,7 +45,7 @@ public final class BackendSelection {
             case "uring": {
                 String why = UringBackend.unavailable();
                 if (why == null) {
-                    LOG.log(Level.INFO, "SPOOL: backend uring (" + PROPERTY + "=uring)");
+                    chose("uring", Level.INFO, "SPOOL: backend uring (" + PROPERTY + "=uring)");
                     return new UringBackend();
                 }
                 throw new IOException("SPOOL: " + PROPERTY + "=uring but the uring backend is "
@@ -52,22 +55,41 @@ public final class BackendSelection {
                 int probe = SpoolAbi.probeVersion();
                 String why = spoolUnavailable(probe);
                 if (why == null) {
-                    LOG.log(Level.INFO, "SPOOL: backend spool (" + PROPERTY + "=auto; "
+                    chose("spool", Level.INFO, "SPOOL: backend spool (" + PROPERTY + "=auto; "
                             + SpoolAbi.DEVICE + " speaks ABI version " + SpoolAbi.SPOOL_ABI_VERSION + ")");
                     return new SpoolBackend(SpoolAbi.SPOOL_ABI_VERSION);
                 }
                 String uring = UringBackend.unavailable();
+                Counters.FALLBACKS.increment();
                 if (uring == null) {
-                    LOG.log(fallbackLevel(probe), fallbackMessage(probe, why, "uring", null));
+                    chose("uring", fallbackLevel(probe), fallbackMessage(probe, why, "uring", null));
                     return new UringBackend();
                 }
-                LOG.log(fallbackLevel(probe), fallbackMessage(probe, why, "epoll", uring));
+                boolean uringFixable = UringBackend.refusedFixably();
+                chose("epoll", fallbackLevel(probe, uringFixable),
+                        fallbackMessage(probe, why, "epoll", uring, uringFixable));
                 return new EpollBackend();
             }
             default:
                 throw new IOException("SPOOL: bad " + PROPERTY + "=" + value
                         + " (expected auto, spool, uring or epoll)");
         }
+    }
+
+    /** The backend chosen last and the line that logged it, for the MXBean; null before any choice. */
+    public record Choice(String backend, String why) {
+    }
+
+    private static volatile Choice last;
+
+    /** The last choice made in this JVM, or null. */
+    public static Choice last() {
+        return last;
+    }
+
+    private static void chose(String backend, Level level, String message) {
+        last = new Choice(backend, message);
+        LOG.log(level, message);
     }
 
     /** The backend auto would take on this machine now (spool, uring or epoll), without logging. */
@@ -84,7 +106,20 @@ public final class BackendSelection {
      * operator must fix to get what was installed.
      */
     static Level fallbackLevel(int probe) {
-        return probe == -Errno.ENOENT || probe == -Errno.ENXIO || probe == -Errno.ENODEV ? Level.INFO : Level.WARNING;
+        return moduleNotLoaded(probe) ? Level.INFO : Level.WARNING;
+    }
+
+    /**
+     * The same for a fall to epoll: WARNING too when io_uring was refused
+     * for a cause an operator can lift (seccomp, kernel.io_uring_disabled,
+     * the locked-memory limit), not for a kernel without it.
+     */
+    static Level fallbackLevel(int probe, boolean uringFixable) {
+        return moduleNotLoaded(probe) && !uringFixable ? Level.INFO : Level.WARNING;
+    }
+
+    private static boolean moduleNotLoaded(int probe) {
+        return probe == -Errno.ENOENT || probe == -Errno.ENXIO || probe == -Errno.ENODEV;
     }
 
     /**
@@ -93,21 +128,33 @@ public final class BackendSelection {
      * WARNING the fix.
      */
     static String fallbackMessage(int probe, String why, String taken, String uringWhy) {
+        return fallbackMessage(probe, why, taken, uringWhy, false);
+    }
+
+    static String fallbackMessage(int probe, String why, String taken, String uringWhy, boolean uringFixable) {
         String m = "SPOOL: backend " + taken + " (" + PROPERTY + "=auto; spool: " + why
                 + (uringWhy == null ? "" : "; uring: " + uringWhy) + ")";
-        if (fallbackLevel(probe) == Level.INFO) {
+        List<String> fixes = new ArrayList<>();
+        if (!moduleNotLoaded(probe)) {
+            if (probe == -Errno.EACCES || probe == -Errno.EPERM) {
+                fixes.add("to use the module, give this user read and write access to " + SpoolAbi.DEVICE
+                        + " (its group or mode)");
+            } else if (probe >= 0) {
+                fixes.add("to use the module, load the spool.ko built from the same tree as this jar");
+            } else {
+                fixes.add("to use the module, see the kernel log (dmesg) for the module's state");
+            }
+        }
+        if (uringFixable) {
+            fixes.add("to batch through io_uring, let this process have it (the cause above: the container's "
+                    + "seccomp profile must allow io_uring_setup, io_uring_enter and io_uring_register; "
+                    + "or kernel.io_uring_disabled=0; or a higher ulimit -l)");
+        }
+        if (fixes.isEmpty()) {
             return m;
         }
-        String fix;
-        if (probe == -Errno.EACCES || probe == -Errno.EPERM) {
-            fix = "give this user read and write access to " + SpoolAbi.DEVICE + " (its group or mode)";
-        } else if (probe >= 0) {
-            fix = "load the spool.ko built from the same tree as this jar";
-        } else {
-            fix = "see the kernel log (dmesg) for the module's state";
-        }
         return m + (taken.equals("epoll") ? ": SPOOL runs without batching" : ": SPOOL batches through io_uring")
-                + "; to use the module, " + fix;
+                + "; " + String.join("; ", fixes);
     }
 
     /** Why the spool backend cannot be used here (probe: SpoolAbi.probeVersion()), or null when it can. */

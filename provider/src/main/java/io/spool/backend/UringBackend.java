@@ -122,6 +122,8 @@ public final class UringBackend implements Backend {
     }
 
     private static volatile String unavailable;
+    /** io_uring_setup refused for a cause an operator can lift (Uring.Refused#fixable). */
+    private static volatile boolean fixable;
     private static volatile boolean probed;
 
     /**
@@ -161,9 +163,17 @@ public final class UringBackend implements Backend {
                 }
             }
             return null;
+        } catch (Uring.Refused e) {
+            fixable = e.fixable();
+            return e.getMessage();
         } catch (IOException e) {
             return e.getMessage();
         }
+    }
+
+    /** Whether the kernel has io_uring but this process was refused it by something an operator can change. */
+    static boolean refusedFixably() {
+        return unavailable() != null && fixable;
     }
 
     /**
@@ -679,6 +689,7 @@ public final class UringBackend implements Backend {
          */
         private void sendsLate(int sends, Sink sink) throws IOException {
             syncSend = false;
+            Counters.FALLBACKS.increment();
             System.getLogger("io.spool").log(System.Logger.Level.WARNING,
                     "SPOOL: io_uring sends with MSG_DONTWAIT wait on this kernel: write-behind is off");
             for (int round = 0; sendsDone < sends && round < 1000; round++) {
@@ -859,6 +870,7 @@ public final class UringBackend implements Backend {
             int got = takeReceives(result, room);
             if (got < recvs) {
                 syncRecv = false;
+                Counters.FALLBACKS.increment();
                 System.getLogger("io.spool").log(System.Logger.Level.WARNING,
                         "SPOOL: io_uring receives with MSG_DONTWAIT wait on this kernel: read-ahead is off");
                 for (int i = 0; i < nrReady; i++) {

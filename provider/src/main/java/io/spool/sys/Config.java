@@ -56,8 +56,10 @@ public final class Config {
             "how long bytes a close left wait for a peer that reads nothing before it is reset");
     static final Property FLUSH_TIMEOUT_MS = define("spool.flushTimeoutMs", "30000", "0 to 2147483647",
             "at JVM exit, how long staged and draining bytes may wait for their sockets");
+    static final Property JMX = define("spool.jmx", "true", "true, false",
+            "register the MXBean io.spool:type=Provider (backend, reason, counters) in the platform MBean server");
     static final Property COUNTERS_FILE = define("spool.countersFile", "", "a file path",
-            "where the provider's counters are written on SIGWINCH (for the benchmarks)");
+            "the benchmarks' view of the counters: written there, name and value per line, whenever the file is missing, and at exit");
 
     private static volatile Config instance;
 
@@ -77,6 +79,7 @@ public final class Config {
     public final int sendCredit;
     public final int drainTimeoutMs;
     public final int flushTimeoutMs;
+    public final boolean jmx;
     /** null when unset. */
     public final String countersFile;
 
@@ -96,6 +99,7 @@ public final class Config {
         sendCredit = (int) num(p, SEND_CREDIT, 1, 100_000);
         drainTimeoutMs = (int) num(p, DRAIN_TIMEOUT_MS, 0, Integer.MAX_VALUE);
         flushTimeoutMs = (int) num(p, FLUSH_TIMEOUT_MS, 0, Integer.MAX_VALUE);
+        jmx = bool(p, JMX);
         String f = value(p, COUNTERS_FILE);
         countersFile = f.isEmpty() ? null : f;
     }

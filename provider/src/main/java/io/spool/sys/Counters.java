@@ -5,7 +5,8 @@ import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Provider-wide counters, readable from code (and later shown by the demo).
+ * Provider-wide counters, readable from code ({@code SpoolSelectorProvider.counters()}),
+ * through JMX ({@code io.spool:type=Provider}) and by the benchmarks ({@code spool.countersFile}).
  * Every native call the provider makes is counted in {@link #NATIVE_CALLS};
  * the others count what the selector and the batching did.
  */
@@ -55,6 +56,16 @@ public final class Counters {
     /** Read-ahead disarmed for good because a worker thread read the channel. */
     public static final LongAdder WORKER_DISARMS = new LongAdder();
 
+    /**
+     * Each time SPOOL serves with less than it could: auto below the spool
+     * backend, io_uring sends or receives found to wait (write-behind or
+     * read-ahead off from then on), libc bound through FFM for want of JNR.
+     * Each is logged once, at INFO or WARNING, with its cause.
+     */
+    public static final LongAdder FALLBACKS = new LongAdder();
+    /** System call errors turned into exceptions for the application (NativeErrors). */
+    public static final LongAdder ERRORS = new LongAdder();
+
     public static void call() {
         NATIVE_CALLS.increment();
     }
@@ -84,6 +95,8 @@ public final class Counters {
         m.put("drains", DRAINS.sum());
         m.put("drainedBytes", DRAINED_BYTES.sum());
         m.put("drainAborts", DRAIN_ABORTS.sum());
+        m.put("fallbacks", FALLBACKS.sum());
+        m.put("errors", ERRORS.sum());
         return m;
     }
 }

@@ -95,6 +95,7 @@ public final class Native {
                         libc = uninterrupted(() -> FfmLibC.INSTANCE);
                         name = "ffm";
                         if (!mode.equals("ffm")) {
+                            Counters.FALLBACKS.increment();
                             System.getLogger("io.spool").log(System.Logger.Level.WARNING, "SPOOL: " + jnrWhy
                                     + "; libc is bound through the FFM API (java.lang.foreign) instead");
                         }

@@ -28,6 +28,7 @@ public final class NativeErrors {
      * the JDK's handleSocketError.
      */
     public static IOException socket(int errno) {
+        Counters.ERRORS.increment();
         String msg = message(errno);
         if (errno == Errno.ECONNREFUSED || errno == Errno.ETIMEDOUT || errno == Errno.ENOTCONN) {
             return new ConnectException(msg);
@@ -46,12 +47,14 @@ public final class NativeErrors {
 
     /** A read or write failed: the JDK's convertReturnVal throws a plain IOException. */
     public static IOException io(int errno) {
+        Counters.ERRORS.increment();
         return new IOException(message(errno));
     }
 
     /** A datagram call failed: ECONNREFUSED means ICMP port unreachable. */
     public static IOException datagram(int errno) {
         if (errno == Errno.ECONNREFUSED) {
+            Counters.ERRORS.increment();
             return new PortUnreachableException();
         }
         return socket(errno);

@@ -273,13 +273,37 @@ public final class Uring implements AutoCloseable {
             fd = setup(entries, cqEntries, IORING_SETUP_CLAMP | (cqEntries > 0 ? IORING_SETUP_CQSIZE : 0), p);
         }
         if (fd < 0) {
-            throw new IOException(refusal(-fd));
+            throw new Refused(-fd);
         }
         try {
             return new Uring(fd, p);
         } catch (IOException | RuntimeException e) {
             IO.closeQuietly(fd);
             throw e;
+        }
+    }
+
+    /** io_uring_setup refused: the errno, and {@link #refusal(int)}'s message. */
+    public static final class Refused extends IOException {
+        private static final long serialVersionUID = 1L;
+        private final int errno;
+
+        Refused(int errno) {
+            super(refusal(errno));
+            this.errno = errno;
+        }
+
+        public int errno() {
+            return errno;
+        }
+
+        /**
+         * Whether an operator can lift the refusal on this kernel: a
+         * seccomp filter or security module, kernel.io_uring_disabled, or
+         * the locked-memory limit (not a kernel without io_uring).
+         */
+        public boolean fixable() {
+            return errno == Errno.EPERM || errno == Errno.EACCES || errno == Errno.ENOMEM;
         }
     }
 

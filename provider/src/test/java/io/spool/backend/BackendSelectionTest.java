@@ -72,6 +72,25 @@ class BackendSelectionTest {
         assertEquals(null, BackendSelection.spoolUnavailable(io.spool.sys.SpoolAbi.SPOOL_ABI_VERSION));
     }
 
+    /** io_uring refused for a cause an operator can lift is a WARNING even where the module is simply absent. */
+    @Test
+    void uringRefusalLevels() {
+        int enoent = -io.spool.sys.Errno.ENOENT;
+        assertEquals(System.Logger.Level.INFO, BackendSelection.fallbackLevel(enoent, false));
+        assertEquals(System.Logger.Level.WARNING, BackendSelection.fallbackLevel(enoent, true));
+        assertEquals(System.Logger.Level.WARNING, BackendSelection.fallbackLevel(-io.spool.sys.Errno.EACCES, false));
+        String seccomp = BackendSelection.fallbackMessage(enoent, BackendSelection.spoolUnavailable(enoent), "epoll",
+                io.spool.sys.Uring.refusal(io.spool.sys.Errno.EPERM), true);
+        assertTrue(seccomp.contains("must allow io_uring_setup") && !seccomp.contains("to use the module"), seccomp);
+        String nokernel = BackendSelection.fallbackMessage(enoent, BackendSelection.spoolUnavailable(enoent), "epoll",
+                io.spool.sys.Uring.refusal(io.spool.sys.Errno.ENOSYS), false);
+        assertTrue(!nokernel.contains("allow") && nokernel.contains("ENOSYS"), nokernel);
+        String both = BackendSelection.fallbackMessage(-io.spool.sys.Errno.EACCES,
+                BackendSelection.spoolUnavailable(-io.spool.sys.Errno.EACCES), "epoll",
+                io.spool.sys.Uring.refusal(io.spool.sys.Errno.EPERM), true);
+        assertTrue(both.contains("read and write access") && both.contains("must allow io_uring_setup"), both);
+    }
+
     @Test
     void badValueFails() {
         IOException e = assertThrows(IOException.class, () -> BackendSelection.select("kqueue"));

@@ -72,6 +72,12 @@ public class ConformanceTest {
         return runJvm(classPath(), jvmArgs, mainClass, args);
     }
 
+    /** The same, with the java command started by {@code wrapper} (a launcher that execs it). */
+    public static List<String> runJvmWrapped(List<String> wrapper, List<String> jvmArgs, String mainClass,
+            List<String> args) throws Exception {
+        return runJvm(wrapper, java(), classPath(), jvmArgs, mainClass, args);
+    }
+
     static List<String> runJvm(String cp, List<String> jvmArgs, String mainClass, List<String> args) throws Exception {
         return runJvm(java(), cp, jvmArgs, mainClass, args);
     }

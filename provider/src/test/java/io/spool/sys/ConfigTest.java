@@ -39,8 +39,9 @@ class ConfigTest {
         assertEquals(75, c.sendCredit);
         assertEquals(120_000, c.drainTimeoutMs);
         assertEquals(30_000, c.flushTimeoutMs);
+        assertTrue(c.jmx);
         assertNull(c.countersFile);
-        assertEquals(16, Config.properties().size());
+        assertEquals(17, Config.properties().size());
     }
 
     @Test
@@ -55,6 +56,7 @@ class ConfigTest {
         assertEquals(100_000, with("spool.sendCredit", "100000").sendCredit);
         assertEquals(0, with("spool.drainTimeoutMs", "0").drainTimeoutMs);
         assertEquals("/x/c", with("spool.countersFile", "/x/c").countersFile);
+        assertEquals(false, with("spool.jmx", "false").jmx);
     }
 
     @Test
@@ -74,7 +76,8 @@ class ConfigTest {
                 Map.entry("spool.stagePoolBytes", List.of("-1", "lots")),
                 Map.entry("spool.sendCredit", List.of("0", "100001", "75%")),
                 Map.entry("spool.drainTimeoutMs", List.of("-1", "1.5")),
-                Map.entry("spool.flushTimeoutMs", List.of("-5", "never")));
+                Map.entry("spool.flushTimeoutMs", List.of("-5", "never")),
+                Map.entry("spool.jmx", List.of("on", "")));
         assertEquals(Config.properties().size() - 1, bad.size(), "every checked property has bad values here");
         for (Map.Entry<String, List<String>> e : bad.entrySet()) {
             for (String v : e.getValue()) {
