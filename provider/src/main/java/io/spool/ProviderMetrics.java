@@ -78,8 +78,7 @@ final class ProviderMetrics implements SpoolProviderMXBean {
 
     @Override
     public double getEventsPerWait() {
-        long w = Counters.WAITS.sum();
-        return w == 0 ? 0 : (double) Counters.EVENTS.sum() / w;
+        return ratio(Counters.EVENTS.sum(), Counters.WAITS.sum());
     }
 
     @Override
@@ -89,8 +88,12 @@ final class ProviderMetrics implements SpoolProviderMXBean {
 
     @Override
     public double getNativeCallsPerSelect() {
-        long s = Counters.SELECTS.sum();
-        return s == 0 ? 0 : (double) Counters.NATIVE_CALLS.sum() / s;
+        return ratio(Counters.NATIVE_CALLS.sum(), Counters.SELECTS.sum());
+    }
+
+    /** a / b, 0 before the first b. */
+    private static double ratio(long a, long b) {
+        return b == 0 ? 0 : (double) a / b;
     }
 
     @Override
