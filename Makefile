@@ -23,20 +23,22 @@ MVN := mvn -B -q -Dstyle.color=never -f $(CURDIR)/pom.xml
 # load what check-vm-build built once; each part's own build steps ($(call
 # build,...)) are skipped there (CHECK_BUILT=1), as a build in one lane would
 # replace files the other lane's VM is reading.
-CHECK_PARTS := check-build check-provider-host
+CHECK_PARTS := check-build check-provider-host check-packaging
 CHECK_LANES := check-kmod+compat check-provider+check-fuzz+check-soak+check-soak-host
 
 # $(call build,COMMAND): a build step of a part; a no-op under CHECK_BUILT=1.
 build = $(if $(CHECK_BUILT),@: built by check-vm-build: $(1),$(1))
 
 .PHONY: all setup kmod provider check check-vm-build check-build check-kmod \
-	check-provider-host check-provider clean
+	check-provider-host check-packaging check-provider clean
 
 all: kmod provider
 
-# The provider jar and its runtime class path (provider/target/lib/).
+# The provider jar and its runtime class path (provider/target/lib/), also
+# installed into the local Maven repository with the parent POM, its sources
+# and javadoc, for projects that depend on io.spool:spool-provider.
 provider:
-	$(MVN) -DskipTests package
+	$(MVN) -DskipTests install
 
 setup:
 	@scripts/setup.sh
@@ -78,6 +80,14 @@ check-provider-host: setup
 		-Dspool.test.reports=$(PROVIDER_REPORTS)-epoll || rc=1; \
 	echo; scripts/junit-summary.sh $(PROVIDER_REPORTS) $(PROVIDER_REPORTS)-uring $(PROVIDER_REPORTS)-epoll || rc=1; \
 	exit $$rc
+
+# The provider as users get it: `mvn install` installs only the parent POM
+# and spool-provider (with sources and javadoc); a Maven project outside the
+# clone built from the README's dependency snippet; the README's java lines
+# run as written on JDK 17 and 25, class path and module path, on SPOOL
+# (backend HOST_BACKEND), and each of their flags shown to be needed.
+check-packaging: setup
+	@EXPECT_BACKEND=$(HOST_BACKEND) scripts/check-packaging.sh
 
 # The module is built with statistics so the VM can check its gauges; a
 # debug build is loaded too, to see that it prints.
