@@ -23,14 +23,14 @@ MVN := mvn -B -q -Dstyle.color=never -f $(CURDIR)/pom.xml
 # load what check-vm-build built once; each part's own build steps ($(call
 # build,...)) are skipped there (CHECK_BUILT=1), as a build in one lane would
 # replace files the other lane's VM is reading.
-CHECK_PARTS := check-build check-provider-host check-packaging
+CHECK_PARTS := check-build check-provider-host check-packaging check-readme
 CHECK_LANES := check-kmod+compat check-provider+check-fuzz+check-soak+check-soak-host
 
 # $(call build,COMMAND): a build step of a part; a no-op under CHECK_BUILT=1.
 build = $(if $(CHECK_BUILT),@: built by check-vm-build: $(1),$(1))
 
 .PHONY: all setup kmod provider check check-vm-build check-build check-kmod \
-	check-provider-host check-packaging check-provider clean
+	check-provider-host check-packaging check-readme check-provider clean
 
 all: kmod provider
 
@@ -88,6 +88,12 @@ check-provider-host: setup
 # (backend HOST_BACKEND), and each of their flags shown to be needed.
 check-packaging: setup
 	@EXPECT_BACKEND=$(HOST_BACKEND) scripts/check-packaging.sh
+
+# The README works as written: every fenced block tagged with how it is
+# checked (scripts/readme-blocks.sh), run or compiled; every make target,
+# spool.* property, io.spool name and path it names exists.
+check-readme: setup
+	@scripts/check-readme.sh
 
 # The module is built with statistics so the VM can check its gauges; a
 # debug build is loaded too, to see that it prints.
