@@ -15,8 +15,8 @@
 #    (`make X`, and the parts `check-*`) exists; every spool.* property is one
 #    the provider reads (or a test property); every io.spool name is a class,
 #    package or name (a JFR event's) in the sources; every path into kmod/,
-#    provider/, compat-tests/, scripts/ exists; the JNR-FFI version it names
-#    is the POM's.
+#    provider/, compat-tests/, scripts/ exists; the JNR-FFI version and the
+#    count of dependency jars it gives are the build's.
 #
 # Prints the failures, a line per kind of check, and "N passed, N failed".
 set -uo pipefail
@@ -231,6 +231,14 @@ if [[ $named == "$jnr" ]]; then
 	pass "the README's JNR-FFI version is the POM's ($jnr)"
 else
 	fail "the README names JNR-FFI '$named', the POM $jnr"
+fi
+
+jars=$(find provider/target/lib -name '*.jar' | wc -l)
+named=$(grep -oE '[0-9]+ jars besides SPOOL' "$readme" | cut -d' ' -f1 | sort -u | paste -sd' ')
+if [[ $named == "$jars" ]]; then
+	pass "the README's count of dependency jars is provider/target/lib's ($jars)"
+else
+	fail "the README says '$named' jars besides SPOOL's, provider/target/lib has $jars"
 fi
 
 echo "$passed passed, $failed failed"
