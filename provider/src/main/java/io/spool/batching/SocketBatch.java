@@ -130,6 +130,22 @@ public final class SocketBatch {
     private int rerr;
     /** Unread bytes plus 1 for a pending EOF or error; read without a lock by the selector. */
     private volatile int pending;
+    /** An EOF or a receive error waits unread; read without a lock by the selector. */
+    private volatile boolean ended;
+
+    /** {@link #memState}: an EOF or error waits unread, so the socket reads as ready until it is taken. */
+    public static final int MEM_ENDED = 1;
+    /** {@link #memState}: read-ahead is paused, spool.readAheadPause bytes or more waiting. */
+    public static final int MEM_PAUSED = 2;
+
+    /**
+     * What of this socket's memory its registration depends on (any thread,
+     * no lock): a selector registers again only when this changed, so that
+     * a select costs nothing per connection whose bytes wait unread.
+     */
+    public int memState() {
+        return (ended ? MEM_ENDED : 0) | (pending >= PAUSE_BYTES ? MEM_PAUSED : 0);
+    }
 
     boolean isArmedBy(Batcher sel) {
         return recvOwner == sel && (state.get() & ARMED) != 0;
@@ -172,13 +188,13 @@ public final class SocketBatch {
      * Registration sync (selector, under its cycle lock): whether the
      * socket's registration carries read-ahead now. It does while the home
      * selector reads it ({@code readInterest}), no worker reads it, it is
-     * connected and fewer than spool.readAheadPause bytes wait unread; this
-     * arms or disarms to match.
+     * connected, fewer than spool.readAheadPause bytes wait unread and no EOF
+     * or error does (nothing more can come); this arms or disarms to match.
      */
     public int syncRecv(Batcher sel, boolean readInterest) {
         assert sel.isHeldByCurrentThread();
         if (sel.readAhead && readInterest && home == sel && !noReadAhead && ch.isConnected()
-                && unread() < PAUSE_BYTES) {
+                && unread() < PAUSE_BYTES && !ended) {
             if (arm(sel)) {
                 return RECV_ON;
             }
@@ -302,7 +318,8 @@ public final class SocketBatch {
 
     private void updatePending() {
         bufferedCount = rlim - rpos;
-        int p = rlim - rpos + ((eof || rerr != 0) ? 1 : 0);
+        ended = eof || rerr != 0;
+        int p = rlim - rpos + (ended ? 1 : 0);
         if (rlim == rpos && rbuf != null) {
             rbuf = null; // no memory held per idle connection
             rpos = 0;

@@ -15,6 +15,8 @@ final class SpoolSelectionKey extends AbstractSelectionKey {
     int registeredEvents;
     /** Poller.F_* flags registered in the backend; under the selector's cycleLock. */
     int registeredFlags;
+    /** SocketBatch.memState() when the registration was last synced; under the selector's cycleLock. */
+    int syncedMem;
     /** The select (SpoolSelector.selectSeq) that last reported this key. */
     long lastReported;
 

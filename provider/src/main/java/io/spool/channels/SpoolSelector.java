@@ -21,6 +21,7 @@ import java.nio.channels.spi.AbstractSelector;
 import java.nio.channels.spi.SelectorProvider;
 import java.util.AbstractSet;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Deque;
@@ -272,7 +273,14 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
             }
         });
         resync.addAll(outKeys);
-        resync.addAll(memReady);
+        // a key whose bytes wait in memory registers again only when what its registration
+        // depends on changed: a select must not cost anything per unread connection
+        for (SpoolSelectionKey k : memReady) {
+            SocketBatch b = k.spoolChannel().socketBatch();
+            if (b != null && b.memState() != k.syncedMem) {
+                resync.add(k);
+            }
+        }
         if (resync.isEmpty()) {
             return;
         }
@@ -313,7 +321,10 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
         if (memReady.isEmpty()) {
             return;
         }
-        for (SpoolSelectionKey k : memReady.toArray(new SpoolSelectionKey[0])) {
+        // an action may close or cancel (and so deregister) as it runs: it walks a copy
+        Iterable<SpoolSelectionKey> ks = action == null ? memReady
+                : Arrays.asList(memReady.toArray(new SpoolSelectionKey[0]));
+        for (SpoolSelectionKey k : ks) {
             if (k.lastReported != selectSeq && k.isValid() && hasMemory(k)) {
                 k.lastReported = selectSeq;
                 numKeysUpdated += processReadyEvents(Linux.POLLIN, k, action);
@@ -465,6 +476,13 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
                     outKeys.add(ski);
                 } else {
                     outKeys.remove(ski);
+                }
+                int mem = b.memState();
+                ski.syncedMem = mem;
+                if ((mem & SocketBatch.MEM_ENDED) != 0) {
+                    // an EOF or error waits in memory: the key reads as ready until it is taken,
+                    // whatever the kernel says, and a level-triggered poll would only repeat it
+                    newEvents &= ~Linux.POLLIN;
                 }
                 int recv = b.syncRecv(batcher, (ops & SelectionKey.OP_READ) != 0);
                 if (recv == SocketBatch.RECV_ON) {

@@ -172,6 +172,91 @@ class SpoolBatchingTest {
         }
     }
 
+    /**
+     * Connections whose request and EOF wait unread in memory cost a select
+     * nothing each: the JDK's HttpServer makes a selectNow() per request it
+     * takes, with thousands of such connections selected and not yet
+     * served, and a select that polled each of them again (an EOF is
+     * level-triggered) made that server's work grow with the square of its
+     * backlog until it served nothing. They stay readable, as on the JDK's
+     * provider: the bytes, then -1, then -1 again from the kernel.
+     */
+    @Test
+    void unreadEndedConnectionsCostNoSelect() throws Exception {
+        SelectorProvider p = spool();
+        InetAddress lo = InetAddress.getLoopbackAddress();
+        try (ServerSocketChannel ssc = p.openServerSocketChannel(); Selector sel = p.openSelector()) {
+            ssc.bind(new InetSocketAddress(lo, 0), CLIENTS);
+            List<Socket> clients = new ArrayList<>();
+            List<SocketChannel> server = new ArrayList<>();
+            try {
+                for (int i = 0; i < CLIENTS; i++) {
+                    Socket s = new Socket(lo, ((InetSocketAddress) ssc.getLocalAddress()).getPort());
+                    clients.add(s);
+                    SocketChannel c = ssc.accept();
+                    c.configureBlocking(false);
+                    c.register(sel, SelectionKey.OP_READ, i);
+                    server.add(c);
+                }
+                for (int i = 0; i < CLIENTS; i++) {
+                    clients.get(i).getOutputStream().write(("request " + i).getBytes(StandardCharsets.US_ASCII));
+                    clients.get(i).shutdownOutput();
+                }
+                Thread.sleep(300);
+                // the receives ahead take the requests, then the EOFs
+                for (int i = 0; i < 5; i++) {
+                    sel.select(1000);
+                }
+                assertEquals(CLIENTS, sel.selectedKeys().size(), "every connection is readable");
+
+                // a backlog: every key selected, none served yet, a selectNow per key taken
+                long events0 = Counters.EVENTS.sum();
+                long calls0 = calls();
+                int rounds = 50;
+                for (int i = 0; i < rounds; i++) {
+                    assertEquals(0, sel.selectNow(), "nothing new");
+                }
+                long events = Counters.EVENTS.sum() - events0;
+                long nativeCalls = calls() - calls0;
+                System.out.println("SPOOL-MEASURE " + rounds + " selectNow with " + CLIENTS
+                        + " ended connections unread: " + events + " events, " + nativeCalls + " native calls");
+                assertTrue(events < CLIENTS, "the backend polled the unread connections again: " + events
+                        + " events in " + rounds + " selects");
+                assertTrue(nativeCalls <= rounds, "native calls of " + rounds + " selects: " + nativeCalls);
+
+                // still readable, from memory: the request, then EOF
+                sel.selectedKeys().clear();
+                assertEquals(CLIENTS, sel.selectNow());
+                ByteBuffer buf = ByteBuffer.allocate(256);
+                for (SelectionKey k : sel.selectedKeys()) {
+                    assertTrue(k.isReadable());
+                    SocketChannel c = (SocketChannel) k.channel();
+                    buf.clear();
+                    int r = c.read(buf);
+                    assertEquals("request " + k.attachment(), new String(buf.array(), 0, Math.max(r, 0),
+                            StandardCharsets.US_ASCII));
+                    buf.clear();
+                    assertEquals(-1, c.read(buf));
+                }
+                // the EOF taken, the kernel's readiness is the key's again: still readable, still -1
+                sel.selectedKeys().clear();
+                assertEquals(CLIENTS, sel.select(5000));
+                for (SelectionKey k : sel.selectedKeys()) {
+                    assertTrue(k.isReadable());
+                    buf.clear();
+                    assertEquals(-1, ((SocketChannel) k.channel()).read(buf));
+                }
+            } finally {
+                for (Socket s : clients) {
+                    s.close();
+                }
+                for (SocketChannel c : server) {
+                    c.close();
+                }
+            }
+        }
+    }
+
     /** Staged bytes reach the peer before close, shutdownOutput and configureBlocking(true). */
     @Test
     void stagedBytesAreFlushed() throws Exception {
