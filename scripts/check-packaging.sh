@@ -12,12 +12,14 @@
 #  3. The README's launch lines ("Use it in your build"), as written, run in
 #     that project's target/ on the JDK each names (17, and 25: the newest JDK
 #     of at least that release under /usr/lib/jvm), on the class path and on
-#     the module path: each must serve the echo on io.spool.SpoolSelectorProvider
+#     the module path. Each must serve the echo on io.spool.SpoolSelectorProvider
 #     with the backend EXPECT_BACKEND (default uring: io_uring is native on
-#     this host and there is no module), print no WARNING (the flags are
-#     complete), and the provider must be in the module io.spool on the module
-#     path. Then each flag is shown to be needed: without it the line fails
-#     or warns as the README says.
+#     this host and there is no module), which the MXBean io.spool:type=Provider
+#     must report too (on the module path the JDK binds java.management,
+#     though the app requires java.base only); print no WARNING (the flags
+#     are complete); and have the provider in the module io.spool on the
+#     module path. Then each flag is shown to be needed: without it the line
+#     fails or warns as the README says.
 #
 # Prints one line per check and "N passed, N failed".
 set -uo pipefail
@@ -140,6 +142,7 @@ expect_serves() {
 	grep -qx 'provider=io.spool.SpoolSelectorProvider' "$o" || why+=" not served by SPOOL;"
 	grep -qx "backend=$expect" "$o" || why+=" backend not $expect;"
 	grep -qx 'echo=ok' "$o" || why+=" no echo;"
+	grep -qx "mxbean=$expect" "$o" || why+=" the MXBean io.spool:type=Provider does not say $expect;"
 	grep -qx "providerModule=$module" "$o" || why+=" provider not in module $module;"
 	grep -qx "appModule=$app" "$o" || why+=" app not in module $app;"
 	if grep -q '^WARNING' "$e"; then why+=" warned: $(grep -m1 '^WARNING' "$e");"; fi

@@ -15,7 +15,8 @@ import java.util.Arrays;
 /**
  * An NIO echo over one Selector: a server and a client channel in one event
  * loop, as an unmodified application would write it. It prints what served
- * it, one "name=value" a line, for scripts/check-packaging.sh to check.
+ * it, one "name=value" a line, for scripts/check-packaging.sh to check: the
+ * provider and its module, the backend from the provider and from its MXBean.
  */
 public final class Main {
     private static final byte[] MESSAGE = "hello from an application that does not know SPOOL\n"
@@ -31,6 +32,29 @@ public final class Main {
         // this module requires java.base only
         System.out.println("backend=" + provider.getClass().getMethod("backendName").invoke(provider));
         System.out.println("echo=" + (Arrays.equals(echoed, MESSAGE) ? "ok" : "wrong bytes: " + echoed.length));
+        System.out.println("mxbean=" + mxbeanBackend());
+    }
+
+    /**
+     * The Backend attribute of SPOOL's MXBean, io.spool:type=Provider, through
+     * java.management by reflection (this module requires java.base only);
+     * the provider registers it on a thread of its own, so wait for it.
+     */
+    private static String mxbeanBackend() throws Exception {
+        Class<?> factory = Class.forName("java.lang.management.ManagementFactory");
+        Class<?> server = Class.forName("javax.management.MBeanServer");
+        Class<?> objectName = Class.forName("javax.management.ObjectName");
+        Object mbeans = factory.getMethod("getPlatformMBeanServer").invoke(null);
+        Object name = objectName.getConstructor(String.class).newInstance("io.spool:type=Provider");
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!(Boolean) server.getMethod("isRegistered", objectName).invoke(mbeans, name)) {
+            if (System.nanoTime() > deadline) {
+                return "not registered within 10 s";
+            }
+            Thread.sleep(20);
+        }
+        return String.valueOf(server.getMethod("getAttribute", objectName, String.class)
+                .invoke(mbeans, name, "Backend"));
     }
 
     private static String moduleName(Module m) {
