@@ -219,8 +219,10 @@ public final class UringBackend implements Backend {
         private int nrSend;
         /** Room probes removed but maybe not yet completed: they hold their sockets' files. */
         private boolean probesInFlight;
-        private final ByteBuffer arena;
-        private final long arenaAddr;
+        /** The receive arena: spool.arena bytes, doubled up to ARENA_GROWTH times that while receives lack room. */
+        private ByteBuffer arena;
+        private long arenaAddr;
+        private final int arenaMax;
         private final int recvMax;
 
         // registrations, indexed by fd
@@ -277,6 +279,7 @@ public final class UringBackend implements Backend {
             int len = Config.get().arena;
             arena = Memory.allocate(len);
             arenaAddr = Memory.address(arena);
+            arenaMax = (int) Math.min(Integer.MAX_VALUE, (long) len * ARENA_GROWTH);
             recvMax = Config.get().recvMax;
         }
 
@@ -665,6 +668,15 @@ public final class UringBackend implements Backend {
 
         /** The least a receive ahead is given of the arena: past arena / MIN_SLOT ready sockets, the rest read directly. */
         private static final int MIN_SLOT = 1024;
+        /**
+         * How many times spool.arena the arena may grow to. A receive that
+         * filled a slot smaller than spool.recvMax, or a ready socket left
+         * without one, costs a read(2) later: then the arena doubles, so the
+         * memory follows the load (1,000 ready sockets with 1,100-byte
+         * requests need more than the 1 MiB default) and an idle selector
+         * keeps spool.arena.
+         */
+        static final int ARENA_GROWTH = 4;
         private int sendsDone;
         private boolean[] sendDone = new boolean[64];
         /** A connection was handed over before the wait: the poll must not sleep. */
@@ -715,6 +727,7 @@ public final class UringBackend implements Backend {
         /** Receives ahead for the ready F_RECV sockets, then reports every ready fd. */
         private int report(Sink sink) throws IOException {
             int n = nrReady;
+            unslotted = 0;
             int[] offset = null;
             int[] result = null;
             int[] room = null;
@@ -766,6 +779,8 @@ public final class UringBackend implements Backend {
                         offset[i] = used;
                         used += len;
                         recvs++;
+                    } else if (syncRecv && (ev & RDHUP_IN) != 0) {
+                        unslotted++;
                     }
                     if (syncSend && !writable && (ev & (Linux.POLLERR | Linux.POLLHUP)) == 0
                             && isTcp(fd, (events[fd] & Linux.POLLOUT) != 0)) {
@@ -781,6 +796,8 @@ public final class UringBackend implements Backend {
                 }
             }
             Counters.EVENTS.add(n);
+            int short_ = unslotted;
+            ByteBuffer data = null; // one view of the arena: each receiver copies its bytes at once
             for (int i = 0; i < n; i++) {
                 int fd = readyFd[i];
                 long cookie = cookies[fd];
@@ -789,10 +806,16 @@ public final class UringBackend implements Backend {
                     if (r > 0) {
                         Counters.BYTES_READ.add(r);
                         Counters.READ_AHEAD_BYTES.add(r);
-                        ByteBuffer data = arena.duplicate();
+                        if (data == null) {
+                            data = arena.duplicate();
+                        }
                         data.limit(offset[i] + r).position(offset[i]);
                         // filled: the receive took its whole slot, and the socket may hold more
-                        sink.received(cookie, data, 0, r >= Math.min(slot, arena.capacity() - offset[i]));
+                        int len = Math.min(slot, arena.capacity() - offset[i]);
+                        if (r >= len && len < recvMax) {
+                            short_++;
+                        }
+                        sink.received(cookie, data, 0, r >= len);
                     } else if (r == 0) {
                         sink.received(cookie, null, 0);
                     } else if (r != -Errno.EAGAIN) {
@@ -806,8 +829,16 @@ public final class UringBackend implements Backend {
                 }
             }
             nrReady = 0;
+            if (short_ > 0 && arena.capacity() < arenaMax) {
+                // every receive of this poll is copied out: the old arena is free
+                arena = Memory.allocate((int) Math.min(arenaMax, 2L * arena.capacity()));
+                arenaAddr = Memory.address(arena);
+            }
             return n;
         }
+
+        /** Ready sockets of this poll that the arena had no room for. */
+        private int unslotted;
 
         /**
          * Whether fd is a TCP socket, whose room a probe may measure: its MSS

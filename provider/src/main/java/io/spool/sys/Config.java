@@ -41,7 +41,7 @@ public final class Config {
     static final Property URING_DEFER_TASKRUN = define("spool.uringDeferTaskrun", "false", "true, false",
             "uring backend: set rings up with IORING_SETUP_DEFER_TASKRUN (a select then reports at most 20 ready sockets)");
     static final Property ARENA = define("spool.arena", "1048576", "4096 to 2147483647",
-            "bytes of a selector's receive arena (capped by the module's max_arena)");
+            "bytes of a selector's receive arena (capped by the module's max_arena; on uring, doubled up to 4 times this while receives lack room)");
     static final Property RECV_MAX = define("spool.recvMax", "65536", "1 to 2147483647",
             "bytes a cycle receives for one socket");
     static final Property READ_AHEAD_PAUSE = define("spool.readAheadPause", "262144", "1 to 2147483647",

@@ -206,6 +206,73 @@ class UringPollerTest {
         }
     }
 
+    /**
+     * 300 sockets with 4,000 bytes each do not fit the 1 MiB arena's slots
+     * (3,495 bytes): the first poll's receives fill them, and the arena
+     * doubles, so the next 4,000 bytes of each socket come whole, in one
+     * receive each, and no read(2) is left to the channel.
+     */
+    @Test
+    void arenaGrowsWhenReceivesLackRoom() throws Exception {
+        int n = 300;
+        int size = 4000;
+        assertEquals(1 << 20, io.spool.sys.Config.get().arena, "the default arena");
+        assertTrue((long) n * size > io.spool.sys.Config.get().arena);
+        int lfd = listener();
+        List<Socket> clients = new ArrayList<>();
+        int[] fds = new int[n];
+        try (Poller p = open()) {
+            for (int i = 0; i < n; i++) {
+                clients.add(new Socket(InetAddress.getLoopbackAddress(), port(lfd)));
+                fds[i] = acceptFd(lfd);
+                p.register(fds[i], Linux.POLLIN, Poller.F_RECV, i);
+            }
+            p.poll(0, new Rec());
+            byte[] msg = new byte[size];
+            for (int round = 0; round < 2; round++) {
+                for (Socket c : clients) {
+                    c.getOutputStream().write(msg);
+                }
+                // what each socket's receives took, in order
+                List<List<Integer>> chunks = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    chunks.add(new ArrayList<>());
+                }
+                long total = 0;
+                for (int polls = 0; total < (long) n * size && polls < 100; polls++) {
+                    Rec r = new Rec();
+                    p.poll(1000, r);
+                    int d = 0;
+                    for (String e : r.events) {
+                        if (e.contains(":data")) {
+                            int len = r.data.get(d++).length;
+                            chunks.get(Integer.parseInt(e.substring(0, e.indexOf(':')))).add(len);
+                            total += len;
+                        }
+                    }
+                }
+                assertEquals((long) n * size, total, "every byte received ahead, round " + round);
+                long whole = chunks.stream().filter(c -> c.equals(List.of(size))).count();
+                if (round == 0) {
+                    assertTrue(whole < n, "the first receives fill their slots: " + chunks.get(0));
+                } else {
+                    assertEquals(n, whole, "after the arena grew, one receive takes each request: "
+                            + chunks.stream().filter(c -> !c.equals(List.of(size))).findFirst().orElse(null));
+                }
+            }
+        } finally {
+            for (Socket c : clients) {
+                c.close();
+            }
+            for (int fd : fds) {
+                if (fd > 0) {
+                    IO.closeQuietly(fd);
+                }
+            }
+            IO.closeQuietly(lfd);
+        }
+    }
+
     @Test
     void acceptAheadDeliversEveryConnection() throws Exception {
         int lfd = listener();
