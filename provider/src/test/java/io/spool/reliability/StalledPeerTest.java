@@ -144,24 +144,31 @@ class StalledPeerTest {
     }
 
     /**
-     * The drainer: with -Dspool.sendCredit=100000 SPOOL stages ten times the
-     * room the kernel reports, so bytes the socket cannot take are staged
-     * when close or shutdownOutput comes (what memory pressure could cause
-     * in production). They must still all arrive after a 35 s stall, with
+     * The drainer: with -Dspool.sendCredit=100000 SPOOL stages far more than
+     * the room the kernel reports, and with -Dspool.stageMax=8388608 (more
+     * than the 4 MiB a send buffer autotunes to, tcp_wmem's default) the
+     * stage cannot all go out when the writes end, so bytes the socket cannot take are staged when close or
+     * shutdownOutput comes (what memory pressure could cause in
+     * production). With the default 64 KiB stage a flush at close could
+     * find the room it needed, and the drainer had nothing, in about one run
+     * of three. They must still all arrive after a 35 s stall, with
      * close returning at once; and a peer that outstalls
      * spool.drainTimeoutMs must see a reset, never a clean EOF after missing
      * bytes. Tagged "spool": write-behind is the spool backend's.
      */
+    static final String OVERSTAGE = "-Dspool.sendCredit=100000";
+    static final String BIG_STAGE = "-Dspool.stageMax=8388608";
+
     @Test
     @Tag("spool")
     void bytesTheSocketCannotTakeDrainAfterClose() throws Exception {
-        CompletableFuture<Run> close = spool("overstaged, close", 35_000, "close", "-Dspool.sendCredit=100000");
+        CompletableFuture<Run> close = spool("overstaged, close", 35_000, "close", OVERSTAGE, BIG_STAGE);
         CompletableFuture<Run> shut = spool("overstaged, shutdownOutput", 35_000, "shutdownOutput",
-                "-Dspool.sendCredit=100000");
+                OVERSTAGE, BIG_STAGE);
         CompletableFuture<Run> abort = spool("overstaged, drain timeout", 12_000, "close",
-                "-Dspool.sendCredit=100000", "-Dspool.drainTimeoutMs=3000");
+                OVERSTAGE, BIG_STAGE, "-Dspool.drainTimeoutMs=3000");
         CompletableFuture<Run> linger0 = spool("overstaged, SO_LINGER 0", 10_000, "linger0",
-                "-Dspool.sendCredit=100000");
+                OVERSTAGE, BIG_STAGE);
         for (Run r : new Run[] {close.get(300, TimeUnit.SECONDS), shut.get(300, TimeUnit.SECONDS)}) {
             lossless(r);
             assertTrue(r.counter("drains") >= 1, r + ": nothing was left for the drainer");
