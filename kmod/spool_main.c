@@ -1543,8 +1543,14 @@ static struct miscdevice spool_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= SPOOL_DEVICE_NAME,
 	.fops	= &spool_fops,
-	/* A pool only ever acts on its caller's own fds. */
-	.mode	= 0666,
+	/*
+	 * root:root 0660 as devtmpfs makes it; the udev rule that make install
+	 * adds (install/60-spool.rules) gives the same mode and the group
+	 * spool.  Not 0666: a pool acts only on its caller's own fds, but its
+	 * batched accept skips the LSM socket_accept hook (spool_accept_one),
+	 * so the device is for the users an administrator chose.
+	 */
+	.mode	= 0660,
 };
 
 static int __init spool_init(void)
@@ -1591,3 +1597,5 @@ module_exit(spool_exit);
 MODULE_DESCRIPTION("SPOOL: batched accept, receive and send on a pool of sockets");
 MODULE_AUTHOR("The SPOOL developers");
 MODULE_LICENSE("GPL");
+/* The ABI version: what a caller needs to match, and what modinfo shows. */
+MODULE_VERSION(__stringify(SPOOL_ABI_VERSION));

@@ -15,7 +15,11 @@
  *     registrations are all there and B received nothing of A's.
  *  2. A pool fd passed to B over a UNIX socket: every call but poll and
  *     close fails with EBADFD.
- *  3. As an unprivileged user: open a pool and use every operation.
+ *  3. As an unprivileged user in the device's group: open a pool and use
+ *     every operation.  A user outside that group cannot open /dev/spool
+ *     (EACCES: the module makes it root:root 0660; the udev rule of make
+ *     install gives it the group spool, and this test gives it a group id
+ *     of its own, 65533, unless udev set one, then puts it back).
  *  4. As an unprivileged user, with spool.max_files=64, max_batch=8 and
  *     max_arena=4096: the 65th REGISTER fails with ENOSPC (another pool
  *     still takes 64), and counts above the limits fail with EINVAL; the
@@ -39,6 +43,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "uapi/spool.h"
@@ -49,8 +54,10 @@
 
 static int passed, failed;
 static uid_t nobody = 65534;
+static gid_t dev_gid = 65533;	/* the device's group, see 3. */
+static int dev_chowned;
 
-static void result(int ok, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3))) result(int ok, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -79,11 +86,17 @@ static int run_child(int (*fn)(void *), void *arg)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static int drop_privs(void)
+/* Becomes nobody, with or without the device's group as a supplementary one. */
+static int drop_privs_in(int in_group)
 {
-	if (setgroups(0, NULL) || setgid(nobody) || setuid(nobody))
+	if (setgroups(in_group ? 1 : 0, &dev_gid) || setgid(nobody) || setuid(nobody))
 		return -1;
 	return getuid() == nobody && geteuid() == nobody ? 0 : -1;
+}
+
+static int drop_privs(void)
+{
+	return drop_privs_in(1);
 }
 
 static int tcp_listener(int *port)
@@ -466,12 +479,48 @@ static int unprivileged_ops(void *arg)
 	return close(pool) ? 17 : 0;
 }
 
+static int outsider_open(void *arg)
+{
+	(void)arg;
+	if (drop_privs_in(0))
+		return 1;
+	if (open("/dev/spool", O_RDWR) >= 0)
+		return 2;
+	return errno == EACCES ? 0 : 3;
+}
+
+/* What the udev rule does for the group spool, unless udev has done it. */
+static int device_group(void)
+{
+	struct stat st;
+
+	if (stat("/dev/spool", &st))
+		return -1;
+	if (st.st_gid) {
+		dev_gid = st.st_gid;
+		return 0;
+	}
+	if (chown("/dev/spool", 0, dev_gid))
+		return -1;
+	dev_chowned = 1;
+	return 0;
+}
+
 static void test_unprivileged(void)
 {
-	int rc = run_child(unprivileged_ops, NULL);
+	int rc;
 
-	result(rc == 0, "unprivileged (uid %u): VERSION, REGISTER, WAIT, ACCEPT, write, read, "
-	       "CYCLE, MODIFY, UNREGISTER, WAKE, poll, close all work (step %d)", nobody, rc);
+	if (device_group()) {
+		result(0, "unprivileged: cannot give /dev/spool a group: %s", strerror(errno));
+		return;
+	}
+	rc = run_child(outsider_open, NULL);
+	result(rc == 0, "a user outside /dev/spool's group (uid %u, gid %u) cannot open it: "
+	       "EACCES (step %d)", nobody, nobody, rc);
+	rc = run_child(unprivileged_ops, NULL);
+
+	result(rc == 0, "unprivileged (uid %u, in group %u): VERSION, REGISTER, WAIT, ACCEPT, write, read, "
+	       "CYCLE, MODIFY, UNREGISTER, WAKE, poll, close all work (step %d)", nobody, dev_gid, rc);
 }
 
 /* ---- 4. limits for an unprivileged user ------------------------------------- */
@@ -649,6 +698,8 @@ int main(int argc, char **argv)
 	test_two_processes();
 	test_unprivileged();
 	test_limits();
+	if (dev_chowned && chown("/dev/spool", 0, 0))
+		result(0, "cannot give /dev/spool back to root:root: %s", strerror(errno));
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
