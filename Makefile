@@ -5,6 +5,8 @@
 #   make check        every test; the last line is "N passed, N failed"
 #   make check-kmod   the module's tests in a QEMU VM; TESTS="name..." filters
 #                     the selftests
+#   make install      (as root) spool.ko for KVER, depmod, the udev rule, the
+#                     modules-load.d file and the group spool; make uninstall
 #   make clean
 
 SHELL := /bin/bash
@@ -30,7 +32,8 @@ CHECK_LANES := check-kmod+compat check-provider+check-fuzz+check-soak+check-soak
 build = $(if $(CHECK_BUILT),@: built by check-vm-build: $(1),$(1))
 
 .PHONY: all setup kmod provider check check-vm-build check-build check-kmod \
-	check-provider-host check-packaging check-readme check-provider clean
+	check-provider-host check-packaging check-readme check-provider clean \
+	install uninstall
 
 all: kmod provider
 
@@ -45,6 +48,12 @@ setup:
 
 kmod:
 	$(MAKE) -C kmod KVER=$(KVER)
+
+# The module, installed for the kernel it was built for (kmod/Makefile's
+# install; DESTDIR, SIGN_KEY and SIGN_CERT pass through). Builds nothing:
+# `make` first, as yourself.
+install uninstall:
+	$(MAKE) -C kmod KVER=$(KVER) $@
 
 check: setup
 	@scripts/check.sh $(CHECK_PARTS) -- $(CHECK_LANES)
