@@ -7,6 +7,7 @@ packages=(
 	gcc make binutils xz-utils gcc-multilib	# gcc-multilib: the ABI layout check
 	linux-image-amd64 linux-headers-amd64	# the kernel the VM boots
 	qemu-system-x86 busybox-static cpio kmod	# the VM
+	dkms udev passwd openssl fakeroot	# check-kmod's install test: dkms, udevd, groupadd, MOK keys; fakeroot runs dkms as non-root
 	wrk linux-perf gnuplot-nox		# benchmarks
 	maven openjdk-17-jdk-headless		# the provider
 	python3-minimal				# the inherited-channel tests start the JVM with a socket on fd 0

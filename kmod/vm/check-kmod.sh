@@ -5,9 +5,11 @@
 #
 # Loads spool.ko (built with SPOOL_PROC_STAT), runs the selftests, then checks
 # what they cannot see from user space: unloading, gauges back to zero, sockets
-# back to baseline and a clean kernel log. Prints one line per check and ends
-# with exactly one line "N passed, N failed". Environment: SPOOL_SELFTEST (the
-# selftest binary; default kmod/selftests/spool_test), SELFTEST_TIMEOUT (s).
+# back to baseline and a clean kernel log; then installing it as users do
+# (kmod/vm/check-install.sh). Prints one line per check and ends with exactly
+# one line "N passed, N failed". Environment: SPOOL_SELFTEST (the selftest
+# binary; default kmod/selftests/spool_test), SELFTEST_TIMEOUT (s),
+# INSTALL_HOST_OUT (where kmod/check-install-host.sh left its results).
 set -uo pipefail
 
 ko=${1:?usage: check-kmod.sh /abs/path/spool.ko [SELFTEST-FILTER...]}
@@ -168,6 +170,14 @@ if [[ -n ${SPOOL_DEBUG_KO:-} ]]; then
 	fi
 	loaded && rmmod spool 2>/dev/null
 fi
+
+# --- make install, udev, dkms: as users install it -----------------------------
+loaded && rmmod spool 2>/dev/null
+log=/tmp/check-install.log
+start=$SECONDS
+timeout -k 10 300 "$here/check-install.sh" "${INSTALL_HOST_OUT:-}" 2>&1 | tee "$log"
+add_summary "install: kmod/vm/check-install.sh" "$log" "${PIPESTATUS[0]}"
+note "check-install.sh: $((SECONDS - start)) s"
 
 # --- (d) kernel log ---------------------------------------------------------
 check_kernel_log
