@@ -783,9 +783,12 @@ static ssize_t spool_write(struct file *file, const char __user *buf,
 /*
  * Accepts one connection from the listening socket lsock without blocking,
  * as do_accept() in net/socket.c does, into a new file with file_flags.
- * The LSM socket_accept hook is not exported to modules; the new socket
- * still passes socket_post_create-equivalent checks in sock_alloc_file()
- * and every later send and receive goes through the LSM hooks.
+ * security_socket_accept() is not exported to modules, so this accept is
+ * not checked by it: a known gap, which is why /dev/spool is 0660 with a
+ * group (README, "Who may open /dev/spool").  The protocol's accept still
+ * grafts the new sock (sock_graft() calls security_sock_graft()), and
+ * every later send and receive goes through sock_sendmsg() and
+ * sock_recvmsg() and their hooks.
  */
 static struct file *spool_accept_one(struct socket *lsock, int file_flags,
 				     struct spool_conn *conn)
