@@ -191,7 +191,9 @@ is_name() { # a package, a class, a class's member, or a string in the sources
 	done
 	return 1
 }
-is_path() { compgen -G "$1" >/dev/null; }
+# a path exists, or is a build product (kmod/spool.ko, kmod/fuzz/cycles): one
+# that git ignores, in a directory that exists, since a fresh clone has not built it
+is_path() { compgen -G "$1" >/dev/null || { [[ -d $(dirname "$1") ]] && git check-ignore -q -- "$1"; }; }
 
 # the lists: each in a process substitution, so that each's counts stay here
 made() { # make [-C DIR] [VAR=value ...] TARGET in code, and the parts check-*
