@@ -727,7 +727,7 @@ public final class UringBackend implements Backend {
         /** Receives ahead for the ready F_RECV sockets, then reports every ready fd. */
         private int report(Sink sink) throws IOException {
             int n = nrReady;
-            unslotted = 0;
+            int short_ = 0; // receives that will leave a read(2) to their channel: the arena grows
             int[] offset = null;
             int[] result = null;
             int[] room = null;
@@ -780,7 +780,7 @@ public final class UringBackend implements Backend {
                         used += len;
                         recvs++;
                     } else if (syncRecv && (ev & RDHUP_IN) != 0) {
-                        unslotted++;
+                        short_++; // no room left in the arena
                     }
                     if (syncSend && !writable && (ev & (Linux.POLLERR | Linux.POLLHUP)) == 0
                             && isTcp(fd, (events[fd] & Linux.POLLOUT) != 0)) {
@@ -796,7 +796,6 @@ public final class UringBackend implements Backend {
                 }
             }
             Counters.EVENTS.add(n);
-            int short_ = unslotted;
             ByteBuffer data = null; // one view of the arena: each receiver copies its bytes at once
             for (int i = 0; i < n; i++) {
                 int fd = readyFd[i];
@@ -836,9 +835,6 @@ public final class UringBackend implements Backend {
             }
             return n;
         }
-
-        /** Ready sockets of this poll that the arena had no room for. */
-        private int unslotted;
 
         /**
          * Whether fd is a TCP socket, whose room a probe may measure: its MSS
