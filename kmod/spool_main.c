@@ -38,6 +38,7 @@
 
 #include "uapi/spool.h"
 #include "spool_internal.h"
+#include "spool_compat.h"
 
 /* Limits, each a module parameter checked against a range when set. */
 static unsigned int max_files = 65536;
@@ -328,7 +329,7 @@ static bool spool_item_stale(struct spool_item *item)
 	bool stale;
 
 	rcu_read_lock();
-	stale = lookup_fd_rcu(item->fd) != item->file;
+	stale = spool_lookup_fd_rcu(item->fd) != item->file;
 	rcu_read_unlock();
 	return stale;
 }
@@ -520,7 +521,7 @@ static bool spool_fd_open(int fd)
 	if (fd < 0)
 		return false;
 	rcu_read_lock();
-	open = !!lookup_fd_rcu(fd);
+	open = !!spool_lookup_fd_rcu(fd);
 	rcu_read_unlock();
 	return open;
 }
@@ -679,11 +680,10 @@ static int spool_sock_io(struct socket *sock, void __user *buf, u32 len,
 			 bool send)
 {
 	struct msghdr msg = {};
-	struct iovec iov;
 	int ret;
 
-	ret = import_single_range(send ? ITER_SOURCE : ITER_DEST, buf, len,
-				  &iov, &msg.msg_iter);
+	ret = spool_import_ubuf(send ? ITER_SOURCE : ITER_DEST, buf, len,
+				&msg.msg_iter);
 	if (ret)
 		return ret;
 	if (send) {
@@ -806,7 +806,7 @@ static struct file *spool_accept_one(struct socket *lsock, int file_flags,
 	/* The listener holds the protocol module; see do_accept(). */
 	__module_get(newsock->ops->owner);
 
-	ret = lsock->ops->accept(lsock, newsock, O_NONBLOCK, false);
+	ret = spool_proto_accept(lsock, newsock, O_NONBLOCK);
 	if (ret < 0)
 		goto out_release;
 	len = newsock->ops->getname(newsock, (struct sockaddr *)&addr, 2);
@@ -1539,7 +1539,7 @@ static const struct file_operations spool_fops = {
 	.poll		= spool_poll,
 	.unlocked_ioctl	= spool_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
-	.llseek		= no_llseek,
+	/* No .llseek: lseek() fails with ESPIPE (6.1's no_llseek was NULL). */
 };
 
 static struct miscdevice spool_misc = {
