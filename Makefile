@@ -8,11 +8,25 @@
 #   make install      (as root) spool.ko for KVER, depmod, the udev rule, the
 #                     modules-load.d file and the group spool; make uninstall
 #   make clean
+#
+# KVER=6.12 (or 6.1, the default, or a full version as uname -r prints it)
+# picks the kernel every target builds spool.ko for and boots in the VM
+# (scripts/vm/kver). Given, it names the results too: build/check-kmod-6.12/.
 
 SHELL := /bin/bash
 BUILD := $(CURDIR)/build
-# Deferred (=): evaluated after `setup` may have installed the kernel.
-KVER = $(shell $(CURDIR)/scripts/vm/kver)
+# KREL: the kernel KVER names, in full (6.1.0-57-amd64). Deferred (=):
+# evaluated after `setup` may have installed it. KSUF: "-KVER" when KVER is
+# given, for the VM suites' result directories.
+KREL = $(shell $(CURDIR)/scripts/vm/kver $(KVER))
+KSUF = $(if $(KVER),-$(KVER))
+# The module the VM targets load, with statistics, and its debug build: one
+# directory per kernel (kmod/build-variant.sh), so that two kernels' VMs can
+# run at once. `make kmod` still builds kmod/spool.ko, which make install takes.
+KO = $(BUILD)/kmod-variants/stat-$(KREL)/spool.ko
+DEBUG_KO = $(BUILD)/kmod-variants/debug-$(KREL)/spool.ko
+build_ko = kmod/build-variant.sh $(KREL) stat-$(KREL) SPOOL_PROC_STAT=1
+build_debug_ko = kmod/build-variant.sh $(KREL) debug-$(KREL) SPOOL_DEBUG=1
 # Boots the VM for one suite, keeps its log, prints its wall time and its
 # "N passed, N failed" line (scripts/vm-suite.sh).
 VM_SUITE := $(CURDIR)/scripts/vm-suite.sh
@@ -24,9 +38,13 @@ MVN := mvn -B -q -Dstyle.color=never -f $(CURDIR)/pom.xml
 # CI's two cores busy: about 21 minutes for what took 40 in a row. The lanes
 # load what check-vm-build built once; each part's own build steps ($(call
 # build,...)) are skipped there (CHECK_BUILT=1), as a build in one lane would
-# replace files the other lane's VM is reading.
+# replace files the other lane's VM is reading. PART@K is PART run with
+# KVER=K; the module's checks run on every kernel of CHECK_KVERS, the rest on
+# the default. The 6.12 parts are split between the lanes to keep them even.
+CHECK_KVERS := 6.1 6.12
 CHECK_PARTS := check-build check-provider-host check-packaging check-readme
-CHECK_LANES := check-kmod+compat check-provider+check-fuzz+check-soak+check-soak-host
+CHECK_LANES := check-kmod@6.1+check-kmod@6.12+compat@6.1 \
+	check-provider@6.1+check-fuzz@6.1+check-fuzz@6.12+check-soak@6.1+check-soak-host
 
 # $(call build,COMMAND): a build step of a part; a no-op under CHECK_BUILT=1.
 build = $(if $(CHECK_BUILT),@: built by check-vm-build: $(1),$(1))
@@ -47,27 +65,34 @@ setup:
 	@scripts/setup.sh
 
 kmod:
-	$(MAKE) -C kmod KVER=$(KVER)
+	$(MAKE) -C kmod KVER=$(KREL)
 
 # The module, installed for the kernel it was built for (kmod/Makefile's
 # install; DESTDIR, SIGN_KEY and SIGN_CERT pass through). Builds nothing:
 # `make` first, as yourself.
 install uninstall:
-	$(MAKE) -C kmod KVER=$(KVER) $@
+	$(MAKE) -C kmod KVER=$(KREL) $@
 
 check: setup
 	@scripts/check.sh $(CHECK_PARTS) -- $(CHECK_LANES)
 
-# Everything the VM parts of `make check` load, built before they start.
+# Everything the VM parts of `make check` load, built before they start:
+# the module and its debug build for each kernel of CHECK_KVERS.
 check-vm-build: setup
-	$(MAKE) -C kmod KVER=$(KVER) SPOOL_PROC_STAT=1
-	kmod/build-variant.sh $(KVER) debug SPOOL_DEBUG=1
+	$(foreach k,$(CHECK_KVERS),$(MAKE) --no-print-directory kmod-vm KVER=$(k) &&) true
 	$(MAKE) -C kmod/fuzz
 	$(MVN) -DskipTests package
 
+# The module the VM targets load (KO, DEBUG_KO) and the selftests, for KVER.
+.PHONY: kmod-vm
+kmod-vm: setup
+	$(build_ko)
+	$(build_debug_ko)
+	$(MAKE) -C kmod selftests
+
 # Host-side: every build configuration, and the ABI's 32/64-bit layout.
 check-build: setup
-	@kmod/check-build.sh $(KVER)
+	@kmod/check-build.sh $(KREL)
 
 # The provider's tests on the host, where there is no module, in three runs:
 # every test on the backend auto picks here (uring: io_uring is native on
@@ -110,25 +135,24 @@ check-readme: setup
 # DESTDIR) runs here, also under CHECK_BUILT, as nothing but this suite reads
 # what it writes; the guest half reports its results with its own.
 check-kmod: setup
-	$(call build,$(MAKE) -C kmod KVER=$(KVER) SPOOL_PROC_STAT=1)
-	$(call build,kmod/build-variant.sh $(KVER) debug SPOOL_DEBUG=1)
-	@kmod/check-install-host.sh $(KVER) $(BUILD)/check-kmod/install-host || true
-	@$(VM_SUITE) check-kmod $(BUILD)/check-kmod 1500 "kernel log in build/check-kmod/dmesg.txt" \
-		--env SPOOL_DEBUG_KO=$(BUILD)/kmod-variants/debug/spool.ko \
-		--env INSTALL_HOST_OUT=$(BUILD)/check-kmod/install-host -- \
-		kmod/vm/check-kmod.sh $(CURDIR)/kmod/spool.ko $(TESTS)
+	$(call build,$(MAKE) --no-print-directory kmod-vm)
+	@kmod/check-install-host.sh $(KREL) $(BUILD)/check-kmod$(KSUF)/install-host $(KO) || true
+	@$(VM_SUITE) check-kmod $(BUILD)/check-kmod$(KSUF) 1500 "kernel log in build/check-kmod$(KSUF)/dmesg.txt" \
+		--env SPOOL_DEBUG_KO=$(DEBUG_KO) \
+		--env INSTALL_HOST_OUT=$(BUILD)/check-kmod$(KSUF)/install-host -- \
+		kmod/vm/check-kmod.sh $(KO) $(TESTS)
 
 # The provider's whole suite in the VM, on the spool backend (module loaded,
 # -Dspool.backend=spool), with the "spool"-tagged batching tests the host
 # run excludes; JUnit console launcher, no Maven in the guest.
 check-provider: setup
-	$(call build,$(MAKE) -C kmod KVER=$(KVER) SPOOL_PROC_STAT=1)
+	$(call build,$(build_ko))
 	$(call build,$(MVN) -pl provider -am -DskipTests package)
-	@$(VM_SUITE) check-provider $(BUILD)/check-provider 2400 "JUnit log in build/check-provider/junit.log" -- \
-		provider/vm/check-provider.sh $(CURDIR)/kmod/spool.ko $(BUILD)/check-provider
+	@$(VM_SUITE) check-provider $(BUILD)/check-provider$(KSUF) 2400 "JUnit log in build/check-provider$(KSUF)/junit.log" -- \
+		provider/vm/check-provider.sh $(KO) $(BUILD)/check-provider$(KSUF)
 
 clean:
-	$(MAKE) -C kmod KVER=$(KVER) clean
+	$(MAKE) -C kmod KVER=$(KREL) clean
 	rm -rf $(BUILD)
 	$(MVN) clean
 
@@ -143,11 +167,11 @@ HOST_BACKEND ?= uring
 COMPAT_CP := compat-tests/target/compat-tests.jar:compat-tests/target/lib/*
 
 compat: setup
-	$(call build,$(MAKE) -C kmod KVER=$(KVER) SPOOL_PROC_STAT=1)
+	$(call build,$(build_ko))
 	$(call build,$(MVN) -DskipTests package)
-	@$(VM_SUITE) compat $(BUILD)/compat 2700 "table in build/compat/compat.md" \
-		--env EXPECT_BACKEND=$(EXPECT_BACKEND) -- \
-		compat-tests/vm/compat.sh $(CURDIR)/kmod/spool.ko $(COMPAT_ARGS)
+	@$(VM_SUITE) compat $(BUILD)/compat$(KSUF) 2700 "table in build/compat$(KSUF)/compat.md" \
+		--env EXPECT_BACKEND=$(EXPECT_BACKEND) --env COMPAT_OUT=$(BUILD)/compat$(KSUF) -- \
+		compat-tests/vm/compat.sh $(KO) $(COMPAT_ARGS)
 
 compat-host:
 	$(MVN) -DskipTests package
@@ -181,12 +205,12 @@ bench-vthreads: setup
 # CONNS, PAIRS, DURATION).
 .PHONY: bench-c
 bench-c: setup
-	$(MAKE) -C kmod KVER=$(KVER) SPOOL_PROC_STAT=1
+	$(build_ko)
 	$(MAKE) -C kmod/httpd
-	@$(VM_SUITE) bench-c $(BUILD)/bench-c 3600 "table in build/bench-c/bench-c.md" \
-		--env OUT_DIR=$(BUILD)/bench-c \
+	@$(VM_SUITE) bench-c $(BUILD)/bench-c$(KSUF) 3600 "table in build/bench-c$(KSUF)/bench-c.md" \
+		--env OUT_DIR=$(BUILD)/bench-c$(KSUF) \
 		$(foreach v,CONNS PAIRS DURATION,$(if $(BENCH_C_$(v)),--env $(v)=$(BENCH_C_$(v)))) -- \
-		kmod/vm/bench-c.sh $(CURDIR)/kmod/spool.ko
+		kmod/vm/bench-c.sh $(KO)
 
 # --- kmod/fuzz/: the module under hostile input ------------------------------
 # `make fuzz [SEED=1] [DURATION=600] [THREADS=4]`: the fuzzer in the VM, then
@@ -197,18 +221,18 @@ bench-c: setup
 SEED ?= 1
 DURATION ?= 600
 THREADS ?= 4
-FUZZ_OUT ?= $(BUILD)/fuzz
+FUZZ_OUT ?= $(BUILD)/fuzz$(KSUF)
 
 fuzz: setup
-	$(call build,$(MAKE) -C kmod KVER=$(KVER) SPOOL_PROC_STAT=1)
+	$(call build,$(build_ko))
 	$(call build,$(MAKE) -C kmod/fuzz)
 	@$(VM_SUITE) fuzz $(FUZZ_OUT) $$(( $(DURATION) + 900 )) "kernel log in $(FUZZ_OUT)/dmesg.txt" \
 		--env SEED=$(SEED) --env DURATION=$(DURATION) --env THREADS=$(THREADS) -- \
-		kmod/vm/fuzz.sh $(CURDIR)/kmod/spool.ko
+		kmod/vm/fuzz.sh $(KO)
 
 check-fuzz:
 	@$(MAKE) --no-print-directory fuzz SEED=1 DURATION=120 THREADS=4 \
-		FUZZ_OUT=$(BUILD)/check-fuzz
+		FUZZ_OUT=$(BUILD)/check-fuzz$(KSUF)
 
 # --- the soak: long runs that look for leaks -----------------------------------
 # `make soak`: in the VM, (A) 1 GiB through 1,000 connections of an NIO echo
@@ -227,10 +251,10 @@ SOAK_CLIENT ?= jdk
 CYCLES ?= 100000
 CYCLES_TW_WAIT ?= 70
 SOAK_TIMEOUT ?= 3600
-SOAK_OUT ?= $(BUILD)/soak
+SOAK_OUT ?= $(BUILD)/soak$(KSUF)
 
 soak: setup
-	$(call build,$(MAKE) -C kmod KVER=$(KVER) SPOOL_PROC_STAT=1)
+	$(call build,$(build_ko))
 	$(call build,$(MAKE) -C kmod/fuzz cycles)
 	$(call build,$(MVN) -DskipTests package)
 	@$(VM_SUITE) soak $(SOAK_OUT) $(SOAK_TIMEOUT) "logs in $(SOAK_OUT)/, kernel log in $(SOAK_OUT)/dmesg.txt" \
@@ -238,11 +262,11 @@ soak: setup
 		--env SOAK_KILLS=$(SOAK_KILLS) --env SOAK_CLIENT=$(SOAK_CLIENT) \
 		--env CYCLES=$(CYCLES) --env CYCLES_TW_WAIT=$(CYCLES_TW_WAIT) \
 		--env SOAK_OUT=$(SOAK_OUT) -- \
-		compat-tests/vm/soak.sh $(CURDIR)/kmod/spool.ko
+		compat-tests/vm/soak.sh $(KO)
 
 check-soak:
 	@$(MAKE) --no-print-directory soak SOAK_BYTES=32M SOAK_KILLS=10 CYCLES=20000 \
-		CYCLES_TW_WAIT=0 SOAK_TIMEOUT=900 SOAK_OUT=$(BUILD)/check-soak
+		CYCLES_TW_WAIT=0 SOAK_TIMEOUT=900 SOAK_OUT=$(BUILD)/check-soak$(KSUF)
 
 # The soak on this host, natively, on the uring backend: 1 GiB echoed and
 # verified through 1,000 connections at once, 100 peers reset mid-transfer

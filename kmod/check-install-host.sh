@@ -2,17 +2,21 @@
 # Host half of the install test (make check-kmod runs it before the VM boots;
 # kmod/vm/check-install.sh is the guest half and reports these results too):
 #
-#   kmod/check-install-host.sh KVER OUT
+#   kmod/check-install-host.sh KVER OUT [KO]
 #
+# KO is the spool.ko built for KVER that make install installs (default
+# kmod/spool.ko; make check-kmod gives the one its VM loads, as a build
+# per kernel lets two kernels' checks run at once).
 #  - `make -C kmod dkms-source` makes a DKMS source tree of the sources and
 #    dkms.conf only;
 #  - `dkms add` and `dkms build` for KVER, in a DKMS tree of our own under OUT
-#    (--dkmstree, --sourcetree), build spool.ko of the ABI's version, signed
+#    (--dkmstree, --sourcetree), build spool.ko of the ABI's version
+#    (spool.ko.xz where the kernel's own modules are compressed: 6.12), signed
 #    with a MOK key that DKMS generates as it does /var/lib/dkms/mok.* (here
 #    at OUT/mok.*: this machine's /var/lib/dkms is not touched); the guest
 #    then runs `dkms install` and `dkms remove` on that tree, since building
 #    under TCG would take minutes;
-#  - `make install` and `make uninstall` into a DESTDIR, signed with that
+#  - `make install KO=...` and `make uninstall` into a DESTDIR, signed with that
 #    key as the README says, and refusals with a message that names the fix.
 #
 # Writes its "ok"/"not ok" lines and "N passed, N failed" to OUT/log.txt, its
@@ -22,6 +26,7 @@ set -uo pipefail
 kver=${1:?usage: kmod/check-install-host.sh KVER OUT}
 out=${2:?usage: kmod/check-install-host.sh KVER OUT}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+module=${3:-$here/spool.ko}
 check_name=install-host
 passed=0 failed=0
 ok() { passed=$((passed + 1)); echo "ok - $check_name: $*"; }
@@ -57,6 +62,14 @@ fi
 
 # --- dkms add, build ------------------------------------------------------------
 built=$tree/spool/$abi/$kver/$(uname -m)/module/spool.ko
+# compressed FILE: FILE, or FILE.xz (.zst, .gz) if that is there
+compressed() {
+	local f
+	for f in "$1".{xz,zst,gz}; do
+		[[ -f $f ]] && { echo "$f"; return; }
+	done
+	echo "$1"
+}
 if ! command -v dkms >/dev/null; then
 	not_ok "dkms: not installed (make setup installs it)"
 elif ((EUID != 0)) && ! command -v fakeroot >/dev/null; then
@@ -73,7 +86,8 @@ else
 		not_ok "dkms build spool/$abi -k $kver failed:"
 		echo "$log" | quote
 		cat "$tree/spool/$abi/build/make.log" 2>/dev/null | tail -n 30 | quote
-	elif [[ ! -f $built ]]; then
+	# DKMS compresses the module as the kernel's own are: xz on 6.12, not on 6.1.
+	elif built=$(compressed "$built") && [[ ! -f $built ]]; then
 		not_ok "dkms build: no $built"
 	elif info=$(modinfo -F version "$built"):$(modinfo -F vermagic "$built" | cut -d' ' -f1):$(modinfo -F signer "$built") &&
 	     [[ $info != "$abi:$kver:DKMS module signing key" ]]; then
@@ -87,7 +101,7 @@ fi
 
 # --- make install / uninstall into a DESTDIR ---------------------------------
 # Signed with DKMS's key, as the README shows (a key of our own if DKMS made
-# none, failed above); built as the VM's check-kmod builds it (kmod/spool.ko).
+# none, failed above); the module the VM's check-kmod loads (KO).
 if [[ ! -f $mok_signing_key || ! -f $mok_certificate ]]; then
 	openssl req -new -x509 -nodes -days 1 -subj "/CN=DKMS module signing key" \
 		-newkey rsa:2048 -keyout "$mok_signing_key" -outform DER -out "$mok_certificate" 2>&1 | quote
@@ -96,7 +110,7 @@ dest=$out/destdir
 files=("lib/modules/$kver/updates/spool.ko" etc/udev/rules.d/60-spool.rules
 	etc/modules-load.d/spool.conf)
 group_before=$(getent group spool)
-if ! log=$(make -s -C "$here" install KVER="$kver" DESTDIR="$dest" \
+if ! log=$(make -s -C "$here" install KVER="$kver" KO="$module" DESTDIR="$dest" \
 		SIGN_KEY="$mok_signing_key" SIGN_CERT="$mok_certificate" 2>&1); then
 	not_ok "make -C kmod install DESTDIR=... failed:"
 	echo "$log" | quote
@@ -158,12 +172,12 @@ refused() {
 		ok "$what: refused: $(grep -E "$want" <<<"$log" | head -n 1)"
 	fi
 }
-refused "a module built for another kernel" "built for kernel $kver, not 6\.99\.0-1-amd64: rebuild it" \
-	install-module KVER=6.99.0-1-amd64
+refused "a module built for another kernel" "built for kernel ${kver//[.+]/\\&}, not 6\.99\.0-1-amd64: rebuild it" \
+	install-module KVER=6.99.0-1-amd64 KO="$module"
 refused "a key without its certificate" "SIGN_KEY and SIGN_CERT go together" \
-	install-module KVER="$kver" SIGN_KEY="$out/mok.key"
+	install-module KVER="$kver" KO="$module" SIGN_KEY="$out/mok.key"
 refused "a certificate for a key" "SIGN_KEY must be the private key" \
-	install-module KVER="$kver" SIGN_KEY="$out/mok.pub" SIGN_CERT="$out/mok.key"
+	install-module KVER="$kver" KO="$module" SIGN_KEY="$out/mok.pub" SIGN_CERT="$out/mok.key"
 
 echo "$passed passed, $failed failed"
 echo $((failed ? 1 : 0)) >"$out/rc"

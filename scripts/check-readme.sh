@@ -209,7 +209,7 @@ made() { # make [-C DIR] [VAR=value ...] TARGET in code, and the parts check-*
 			}
 		}
 	}' "$out/code.txt"
-	grep -oE '(^|[^a-z-])check-[a-z-]+' "$out/code.txt" | sed 's/^[^c]*/. /'
+	grep -oE '(^|[^a-z-])check-[a-z]+(-[a-z]+)*' "$out/code.txt" | sed 's/^[^c]*/. /'
 }
 properties() {
 	grep -oE '(^|[^A-Za-z0-9_./-])spool\.[a-z][A-Za-z0-9.]*[A-Za-z0-9]' "$readme" |

@@ -11,6 +11,9 @@
 # thread (single-threaded TCG), so two lanes keep both of CI's two cores
 # busy. CHECK_SERIAL=1 runs the lanes one after another instead.
 #
+# A PART named TARGET@K is `make TARGET KVER=K`: TARGET on kernel K (6.1,
+# 6.12; scripts/vm/kver), with its log and summary row under that name.
+#
 # Each part ends its output with "N passed, N failed"; a part that fails
 # without one counts as one failure. The last line is the total, in the same
 # form. A lane's output is shown part by part, each when it ends; its log
@@ -28,12 +31,13 @@ status=0
 # run_part PART: runs it, keeps its log, writes its summary row (PART.row:
 # "passed failed seconds rc")
 run_part() {
-	local part=$1 t=$SECONDS rc
+	local part=$1 t=$SECONDS rc make=(make --no-print-directory "${1%@*}")
+	[[ $part == *@* ]] && make+=("KVER=${part#*@}")
 	if [[ ${2:-} == quiet ]]; then
-		make --no-print-directory "$part" >"$logs/$part.log" 2>&1
+		"${make[@]}" >"$logs/$part.log" 2>&1
 		rc=$?
 	else
-		make --no-print-directory "$part" 2>&1 | tee "$logs/$part.log"
+		"${make[@]}" 2>&1 | tee "$logs/$part.log"
 		rc=${PIPESTATUS[0]}
 	fi
 	local summary p=0 f=0
@@ -106,7 +110,7 @@ for part in "${order[@]}"; do
 	[[ -f $logs/$part.row ]] && read -r p f s rc <"$logs/$part.row"
 	((rc != 0 || f != 0)) && status=1
 	total_p=$((total_p + p)) total_f=$((total_f + f))
-	rows+=("$(printf '%-16s %5d passed %5d failed %6d s  %s' "$part" "$p" "$f" "$s" \
+	rows+=("$(printf '%-20s %5d passed %5d failed %6d s  %s' "$part" "$p" "$f" "$s" \
 		"$( ((rc == 0)) && echo ok || echo "FAILED (exit $rc)")")")
 done
 

@@ -5,8 +5,9 @@ set -euo pipefail
 
 packages=(
 	gcc make binutils xz-utils gcc-multilib	# gcc-multilib: the ABI layout check
-	linux-image-amd64 linux-headers-amd64	# the kernel the VM boots
-	qemu-system-x86 busybox-static cpio kmod	# the VM
+	linux-image-amd64 linux-headers-amd64	# the kernels the VM boots: 6.1, the default,
+	linux-image-6.12-amd64 linux-headers-6.12-amd64	# and the newest 6.12 (bookworm-security)
+	qemu-system-x86 busybox-static cpio kmod zstd	# the VM (zstd: 6.12's image and modules)
 	dkms udev passwd openssl fakeroot	# check-kmod's install test: dkms, udevd, groupadd, MOK keys; fakeroot runs dkms as non-root
 	wrk linux-perf gnuplot-nox		# benchmarks
 	maven openjdk-17-jdk-headless		# the provider
@@ -30,6 +31,8 @@ if ((${#missing[@]})); then
 		--no-install-recommends "${missing[@]}"
 fi
 
-# The VM needs one kernel version with a readable image, modules and headers.
-# kver explains what is missing.
-"$(dirname "$0")/../scripts/vm/kver" >/dev/null
+# The VM needs each kernel with a readable image, modules and headers. kver
+# explains what is missing.
+for k in 6.1 6.12; do
+	"$(dirname "$0")/../scripts/vm/kver" "$k" >/dev/null
+done

@@ -5,7 +5,8 @@
 #
 # Boots the VM once (scripts/vm/run --timeout TIMEOUT --out OUT ...), runs
 # COMMAND in it, shows its output and keeps it in OUT/log.txt; then prints
-# "NAME: N s wall, exit RC; WHERE" and the suite's last "N passed, N failed"
+# "NAME on KERNEL: N s wall, exit RC; WHERE" (KERNEL: the one KVER names,
+# scripts/vm/kver) and the suite's last "N passed, N failed"
 # line, or "0 passed, 1 failed" when it printed none. Exits with COMMAND's
 # status.
 set -uo pipefail
@@ -21,7 +22,7 @@ mkdir -p "$out"
 start=$(date +%s)
 "$repo/scripts/vm/run" --timeout "$timeout" --out "$out" "$@" | tee "$out/log.txt"
 rc=${PIPESTATUS[0]}
-echo "$name: $(($(date +%s) - start)) s wall, exit $rc; $where"
+echo "$name on $("$repo/scripts/vm/kver" 2>&1): $(($(date +%s) - start)) s wall, exit $rc; $where"
 summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out/log.txt" | tail -n 1)
 echo "${summary:-0 passed, 1 failed}"
 exit "$rc"

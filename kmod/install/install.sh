@@ -10,6 +10,7 @@
 #
 # Environment (kmod/Makefile passes its variables): KVER, the kernel
 # (required); KDIR, its build directory (default /lib/modules/$KVER/build);
+# KO, the module to install (default kmod/spool.ko);
 # DESTDIR, a staging root (INSTALL_MOD_PATH, kbuild's name, works too); as
 # kbuild's modules_install, depmod then runs with -b DESTDIR, and DEPMOD=true
 # skips it; INSTALL_MOD_DIR (default updates); SIGN_KEY, SIGN_CERT;
@@ -42,7 +43,7 @@ mod_dir=${INSTALL_MOD_DIR:-updates}
 depmod=${DEPMOD:-depmod}
 rules_dir=${UDEV_RULES_DIR:-/etc/udev/rules.d}
 load_dir=${MODULES_LOAD_DIR:-/etc/modules-load.d}
-ko=$kmod/spool.ko
+ko=${KO:-$kmod/spool.ko}
 tmp=
 trap 'rm -f "$tmp"' EXIT
 rules=60-spool.rules

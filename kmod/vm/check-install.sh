@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Guest half of the install test; kmod/vm/check-kmod.sh runs it in its boot:
 #
-#   kmod/vm/check-install.sh HOST-OUT
+#   kmod/vm/check-install.sh HOST-OUT [KO]
 #
 # HOST-OUT is where kmod/check-install-host.sh, run on the host before the
 # boot, left its log and a DKMS tree with spool.ko built for this kernel.
+# KO is the spool.ko built for this kernel that make install installs
+# (default kmod/spool.ko).
 # As root, as a user would: `make -C kmod install` (module, depmod, udev
 # rule, modules-load.d file, group spool), systemd-modules-load loads the
 # module, systemd-udevd gives /dev/spool its group and mode, a member of the
@@ -22,6 +24,7 @@ set -uo pipefail
 host=${1:?usage: check-install.sh HOST-OUT, the OUT of kmod/check-install-host.sh}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 kmod=$(cd "$here/.." && pwd)
+ko=${2:-$kmod/spool.ko}
 check_name=install
 # ok, not_ok, note, finish, loaded
 . "$here/../../scripts/vm/lib.sh"
@@ -75,6 +78,10 @@ mounted+=(/etc)
 for f in modules.builtin modules.builtin.modinfo modules.order build source; do
 	[[ -e /lib/modules/$kver/$f ]] && cp -P "/lib/modules/$kver/$f" "$work/modules/"
 done
+# DKMS reads from modules.dep whether the kernel's modules are compressed
+# (xz on 6.12), and looks for its build under that name; the stand-in's own
+# depmod runs rewrite it, so dkms install gets the kernel's back.
+cp "/lib/modules/$kver/modules.dep" "$work/modules.dep.kernel"
 if ! out=$(mount --bind "$work/modules" "/lib/modules/$kver" 2>&1); then
 	not_ok "setup: cannot mount a stand-in on /lib/modules/$kver: $out"
 	finish
@@ -84,7 +91,7 @@ getent group spool >/dev/null && note "the group spool exists before make instal
 
 # --- make install ---------------------------------------------------------------
 start=$SECONDS
-if ! out=$(make -s -C "$kmod" install KVER="$kver" 2>&1); then
+if ! out=$(make -s -C "$kmod" install KVER="$kver" KO="$ko" 2>&1); then
 	not_ok "make -C kmod install failed:"
 	echo "$out" | quote
 	finish
@@ -92,7 +99,7 @@ fi
 echo "$out" | quote
 files=("/lib/modules/$kver/updates/spool.ko" /etc/udev/rules.d/60-spool.rules
 	/etc/modules-load.d/spool.conf)
-if ! cmp -s "$kmod/spool.ko" "${files[0]}" || ! cmp -s "$kmod/install/60-spool.rules" "${files[1]}" ||
+if ! cmp -s "$ko" "${files[0]}" || ! cmp -s "$kmod/install/60-spool.rules" "${files[1]}" ||
    ! cmp -s "$kmod/install/spool.conf" "${files[2]}"; then
 	not_ok "make install: ${files[*]} are not all there, as in kmod/"
 else
@@ -115,7 +122,7 @@ elif [[ $version != "$abi" ]]; then
 else
 	ok "depmod indexed it: modinfo spool shows ${files[0]}, version $version (SPOOL_ABI_VERSION)"
 fi
-if ! out=$(make -s -C "$kmod" install KVER="$kver" 2>&1); then
+if ! out=$(make -s -C "$kmod" install KVER="$kver" KO="$ko" 2>&1); then
 	not_ok "make install a second time failed:"
 	echo "$out" | quote
 elif (($(grep -c '^spool:' /etc/group) != 1)); then
@@ -220,14 +227,17 @@ fi
 # --- dkms install and remove of the host's build ---------------------------------------
 tree=$host/dkms src=$host/root/usr/src
 dkms=(dkms --dkmstree "$tree" --sourcetree "$src")
-dkms_ko=/lib/modules/$kver/updates/dkms/spool.ko
-if [[ ! -f $tree/spool/$abi/$kver/$(uname -m)/module/spool.ko ]]; then
+# spool.ko, or spool.ko.xz where the kernel's own modules are compressed (6.12)
+built=$(ls "$tree/spool/$abi/$kver/$(uname -m)/module/"spool.ko* 2>/dev/null | head -n 1)
+dkms_ko=/lib/modules/$kver/updates/dkms/${built##*/}
+if [[ -z $built ]]; then
 	not_ok "dkms: the host built no spool.ko for $kver in $tree (see the host half above)"
 elif ! out=$(make -s -C "$kmod" install-config KVER="$kver" 2>&1); then
 	not_ok "dkms: make -C kmod install-config failed:"
 	echo "$out" | quote
 else
 	start=$SECONDS
+	cp "$work/modules.dep.kernel" "/lib/modules/$kver/modules.dep"
 	if ! out=$("${dkms[@]}" install "spool/$abi" -k "$kver" 2>&1); then
 		not_ok "dkms install spool/$abi -k $kver failed:"
 		echo "$out" | quote

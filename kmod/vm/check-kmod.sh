@@ -175,7 +175,7 @@ fi
 loaded && rmmod spool 2>/dev/null
 log=/tmp/check-install.log
 start=$SECONDS
-timeout -k 10 300 "$here/check-install.sh" "${INSTALL_HOST_OUT:-}" 2>&1 | tee "$log"
+timeout -k 10 300 "$here/check-install.sh" "${INSTALL_HOST_OUT:-}" "$ko" 2>&1 | tee "$log"
 add_summary "install: kmod/vm/check-install.sh" "$log" "${PIPESTATUS[0]}"
 note "check-install.sh: $((SECONDS - start)) s"
 
