@@ -60,6 +60,13 @@ public interface Poller extends Closeable {
         }
     }
 
+    /**
+     * Registers {@code fd}. The reports carry {@code cookie}, whose low 32
+     * bits are the fd. Its high 32 bits, when not 0, name the socket: a
+     * registration with the cookie of the fd's last one is the same socket
+     * again, and a poller may keep what it learnt about it (its MSS, its
+     * send buffer); with 0 there, or another cookie, it must not.
+     */
     void register(int fd, int events, int flags, long cookie) throws IOException;
 
     void modify(int fd, int events, int flags, long cookie) throws IOException;

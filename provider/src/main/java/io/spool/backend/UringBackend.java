@@ -238,6 +238,8 @@ public final class UringBackend implements Backend {
         /** A TCP socket's SO_SNDBUF (read again every SNDBUF_REREAD probes); 0 not yet read, -1 not TCP. */
         private int[] sndbuf = new int[64];
         private int[] mss = new int[64];
+        /** Whose sndbuf and mss these are: the socket's serial, the high half of its cookie (0: unnamed). */
+        private int[] serials = new int[64];
         private int[] probesSinceRead = new int[64];
         /** The free send buffer read by this poll (SO_MEMINFO), or -1: only the bound of a writable socket is known. */
         private int[] freeNow = new int[64];
@@ -388,6 +390,7 @@ public final class UringBackend implements Backend {
                 accepting = Arrays.copyOf(accepting, c);
                 sndbuf = Arrays.copyOf(sndbuf, c);
                 mss = Arrays.copyOf(mss, c);
+                serials = Arrays.copyOf(serials, c);
                 probesSinceRead = Arrays.copyOf(probesSinceRead, c);
                 freeNow = Arrays.copyOf(freeNow, c);
             }
@@ -418,7 +421,14 @@ public final class UringBackend implements Backend {
         @Override
         public void register(int fd, int ev, int fl, long cookie) throws IOException {
             ensure(fd);
-            sndbuf[fd] = 0; // maybe another socket than the last with this number
+            int serial = (int) (cookie >>> 32);
+            if (serial == 0 || serials[fd] != serial) {
+                // maybe another socket than the last with this number: the same socket comes
+                // back with its serial in the cookie's high half (see Poller.register)
+                sndbuf[fd] = 0;
+                probesSinceRead[fd] = 0;
+                serials[fd] = serial;
+            }
             modify(fd, ev, fl, cookie);
         }
 
@@ -838,7 +848,8 @@ public final class UringBackend implements Backend {
 
         /**
          * Whether fd is a TCP socket, whose room a probe may measure: its MSS
-         * is read once per registration, its SO_SNDBUF then and every
+         * is read once per socket (a socket registered again with the same
+         * cookie keeps it), its SO_SNDBUF then and every
          * SNDBUF_REREAD probes (the kernel grows it with the window), and at
          * every probe while the socket waits for POLLOUT ({@code writing}:
          * a write found no room, so the room must be exact: the free buffer

@@ -80,9 +80,21 @@ public final class SocketBatch {
     public static final int NONE = Integer.MIN_VALUE;
 
     final BatchedSocket ch;
+    /**
+     * Names this socket among all that ever had its fd number (never 0):
+     * a backend that keeps facts about a socket across registrations
+     * (its MSS, its send buffer) keeps them while the serial stays the same.
+     */
+    public final int serial;
+    private static final AtomicInteger SERIALS = new AtomicInteger();
 
     public SocketBatch(BatchedSocket ch) {
         this.ch = ch;
+        int s;
+        do {
+            s = SERIALS.incrementAndGet();
+        } while (s == 0);
+        this.serial = s;
     }
 
     /** The socket this state belongs to. */

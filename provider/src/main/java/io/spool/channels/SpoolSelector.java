@@ -332,6 +332,20 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
         }
     }
 
+    /**
+     * A registration's cookie: the fd in the low half, which is what the
+     * backend's reports are looked up by, and for a stream socket its
+     * SocketBatch.serial in the high half, so that a backend can tell the
+     * same socket registered again (a key cancelled and a new one made, as
+     * the JDK's HttpServer does per request) from another socket that got
+     * the same fd number.
+     */
+    private static long cookie(SpoolSelectionKey k) {
+        SocketBatch b = k.spoolChannel().socketBatch();
+        long fd = k.fd() & 0xffffffffL;
+        return b == null ? fd : (long) b.serial << 32 | fd;
+    }
+
     /** This selector's key for a socket's batching state, if it has one. */
     private SpoolSelectionKey keyOf(SocketBatch b) {
         SpoolSelectionKey k = fdToKey.get(b.socket().fd());
@@ -385,7 +399,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
         if (k != null && (k.registeredFlags & Poller.F_RECV) != 0) {
             int flags = k.registeredFlags & ~Poller.F_RECV;
             try {
-                poller.modifyNow(k.fd(), k.registeredEvents, flags, k.fd());
+                poller.modifyNow(k.fd(), k.registeredEvents, flags, cookie(k));
             } catch (IOException ignore) {
                 // as epoll_ctl failures: the next select resyncs
             }
@@ -500,9 +514,9 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
                 poller.unregister(fd);
                 newFlags = 0;
             } else if (registered == 0) {
-                poller.register(fd, newEvents, newFlags, fd);
+                poller.register(fd, newEvents, newFlags, cookie(ski));
             } else {
-                poller.modify(fd, newEvents, newFlags, fd);
+                poller.modify(fd, newEvents, newFlags, cookie(ski));
             }
             ski.registeredEvents = newEvents;
             ski.registeredFlags = newFlags;

@@ -173,6 +173,67 @@ class UringPollerTest {
         }
     }
 
+    /**
+     * A socket registered again (its key cancelled and a new one made, as
+     * the JDK's HttpServer does for every request) keeps what the poller
+     * read of its MSS and SO_SNDBUF: the cookie's high half names it. Each
+     * re-registration cost two getsockopt calls before. Another socket on
+     * the fd number, or a cookie that names no socket, reads them again.
+     */
+    @Test
+    void sameSocketRegisteredAgainReadsNoOption() throws Exception {
+        int lfd = listener();
+        try (Socket c = new Socket(InetAddress.getLoopbackAddress(), port(lfd)); Poller p = open()) {
+            int fd = acceptFd(lfd);
+            try {
+                long[] room = {-1};
+                Rec r = new Rec() {
+                    @Override
+                    public void ready(long cookie, int ev, int sendRoom) {
+                        room[0] = sendRoom;
+                        ready(cookie, ev);
+                    }
+                };
+                long same = 7L << 32 | fd;
+                // calls of one poll that receives "hi" ahead and probes the room
+                java.util.function.LongUnaryOperator round = cookie -> {
+                    try {
+                        p.register(fd, Linux.POLLIN, Poller.F_RECV, cookie);
+                        assertEquals(0, p.poll(0, r));
+                        c.getOutputStream().write("hi".getBytes());
+                        r.clear();
+                        room[0] = -1;
+                        long before = Counters.NATIVE_CALLS.sum();
+                        assertEquals(1, p.poll(1000, r));
+                        long calls = Counters.NATIVE_CALLS.sum() - before;
+                        assertEquals(List.of(cookie + ":data2", cookie + ":" + Linux.POLLIN), r.events);
+                        assertTrue(room[0] > 0, "room reported: " + room[0]);
+                        p.unregister(fd);
+                        assertEquals(0, p.poll(0, r));
+                        return calls;
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                };
+                long first = round.applyAsLong(same);
+                long again = round.applyAsLong(same);
+                long other = round.applyAsLong(8L << 32 | fd);
+                long unnamed = round.applyAsLong(fd);
+                long unnamedAgain = round.applyAsLong(fd);
+                System.out.println("SPOOL-MEASURE native calls of a receiving poll: first " + first + ", same socket again "
+                        + again + ", another cookie " + other + ", unnamed " + unnamed + ", " + unnamedAgain);
+                assertEquals(first - 2, again, "the same socket again: no MSS, no SO_SNDBUF");
+                assertEquals(first, other, "another socket on the fd number: both read again");
+                assertEquals(first, unnamed, "a cookie that names no socket: read again");
+                assertEquals(first, unnamedAgain, "and again");
+            } finally {
+                IO.closeQuietly(fd);
+            }
+        } finally {
+            IO.closeQuietly(lfd);
+        }
+    }
+
     @Test
     void readAheadReceivesInsideThePoll() throws Exception {
         int lfd = listener();
