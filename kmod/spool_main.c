@@ -28,6 +28,7 @@
 #include <linux/pid.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
+#include <linux/security.h>
 #include <linux/slab.h>
 #include <linux/socket.h>
 #include <linux/uio.h>
@@ -91,6 +92,51 @@ SPOOL_PARAM(max_files, 1, 1 << 24, "registrations per pool");
 SPOOL_PARAM(max_batch, 1, 65536, "items per call: events, connections, descriptors");
 SPOOL_PARAM(max_arena, 4096, 1 << 30, "bytes of a cycle's receive arena");
 SPOOL_PARAM(sweep_batch, 0, 1 << 24, "registrations each wait checks for a closed fd");
+
+/*
+ * Whom batched accept may serve without security_socket_accept(): see
+ * spool_accept_permitted().  Read once per batch with READ_ONCE(); root
+ * changes it at any time through /sys/module/spool/parameters.
+ */
+enum spool_unchecked {
+	SPOOL_UNCHECKED_UNCONFINED,	/* tasks no labelling LSM confines */
+	SPOOL_UNCHECKED_NEVER,		/* no one: every batched accept EPERM */
+	SPOOL_UNCHECKED_ALWAYS,		/* everyone: the LSM is not asked */
+};
+
+static const char * const spool_unchecked_names[] = {
+	[SPOOL_UNCHECKED_UNCONFINED]	= "unconfined",
+	[SPOOL_UNCHECKED_NEVER]		= "never",
+	[SPOOL_UNCHECKED_ALWAYS]	= "always",
+};
+
+static int unchecked_accept = SPOOL_UNCHECKED_UNCONFINED;
+
+static int spool_unchecked_store(const char *val,
+				 const struct kernel_param *kp)
+{
+	int i = sysfs_match_string(spool_unchecked_names, val);
+
+	if (i < 0)
+		return i;
+	WRITE_ONCE(unchecked_accept, i);
+	return 0;
+}
+
+static int spool_unchecked_show(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n",
+			  spool_unchecked_names[READ_ONCE(unchecked_accept)]);
+}
+
+static const struct kernel_param_ops spool_unchecked_ops = {
+	.set = spool_unchecked_store,
+	.get = spool_unchecked_show,
+};
+
+module_param_cb(unchecked_accept, &spool_unchecked_ops, NULL, 0644);
+MODULE_PARM_DESC(unchecked_accept,
+		 "who may accept in batches, unchecked by the LSM socket_accept hook: unconfined (default), never, always");
 
 /* A sleeping wait checks every registration for a closed fd this often. */
 #define SPOOL_SWEEP_PERIOD_MS	1000
@@ -781,14 +827,57 @@ static ssize_t spool_write(struct file *file, const char __user *buf,
 /* ---- accept ------------------------------------------------------------- */
 
 /*
+ * Batched accept cannot pass the LSM hook accept(2) passes.
+ * security_socket_accept() is exported to modules by neither 6.1 nor 6.12,
+ * nor is anything that calls it (do_accept(), io_uring's caller, is
+ * built in; kernel_accept() is for kernel sockets and calls no accept
+ * hook).  SELinux, AppArmor and the BPF LSM hook socket_accept.  So a
+ * batch is refused with EPERM, before any connection is taken off the
+ * backlog, whenever an LSM might have refused the accept: then the caller
+ * accepts with accept4(2), which asks it.
+ *
+ * Which tasks "might" is what the module can see.  A labelling LSM gives
+ * every task it confines a security context; AppArmor's unconfined label,
+ * whose hook allows every accept, reads "unconfined"; a task with no
+ * context (secid 0) has no labelling LSM.  Those two are served; every
+ * other context (any AppArmor profile, any SELinux or Smack domain) is
+ * refused.  What the module cannot see is a BPF LSM program attached to
+ * socket_accept: an administrator who attaches one sets
+ * spool.unchecked_accept=never.  spool.unchecked_accept=always serves
+ * everyone, as the module did before this check, for a host whose policy
+ * lets every member of the device's group accept.  Kallsyms lookups of
+ * the hook would not pass review, and are not used.
+ */
+static int spool_accept_permitted(void)
+{
+	u32 secid = 0, len;
+	char *ctx;
+	int ret;
+
+	switch (READ_ONCE(unchecked_accept)) {
+	case SPOOL_UNCHECKED_ALWAYS:
+		return 0;
+	case SPOOL_UNCHECKED_NEVER:
+		return -EPERM;
+	}
+	security_current_getsecid_subj(&secid);
+	if (!secid)
+		return 0;
+	if (security_secid_to_secctx(secid, &ctx, &len))
+		return -EPERM;
+	ret = (len == sizeof("unconfined") - 1 &&
+	       !memcmp(ctx, "unconfined", len)) ? 0 : -EPERM;
+	security_release_secctx(ctx, len);
+	return ret;
+}
+
+/*
  * Accepts one connection from the listening socket lsock without blocking,
- * as do_accept() in net/socket.c does, into a new file with file_flags.
- * security_socket_accept() is not exported to modules, so this accept is
- * not checked by it: a known gap, which is why /dev/spool is 0660 with a
- * group (README, "Who may open /dev/spool").  The protocol's accept still
- * grafts the new sock (sock_graft() calls security_sock_graft()), and
- * every later send and receive goes through sock_sendmsg() and
- * sock_recvmsg() and their hooks.
+ * as do_accept() in net/socket.c does, into a new file with file_flags,
+ * but for security_socket_accept(): spool_accept_permitted() stands in.
+ * The protocol's accept still grafts the new sock (sock_graft() calls
+ * security_sock_graft()), and every later send and receive goes through
+ * sock_sendmsg() and sock_recvmsg() and their hooks.
  */
 static struct file *spool_accept_one(struct socket *lsock, int file_flags,
 				     struct spool_conn *conn)
@@ -882,6 +971,11 @@ static int spool_accept_batch(struct spool_pool *pool, struct socket *lsock,
 		return -EOPNOTSUPP;
 	if (lsock->sk->sk_state != TCP_LISTEN)
 		return -EINVAL;
+	ret = spool_accept_permitted();
+	if (ret) {
+		spool_stat_add(SPOOL_STAT_ACCEPT_REFUSED, 1);
+		return ret;
+	}
 
 	for (i = first; i < first + max; i++) {
 		struct spool_conn *conn = &pool->conbuf[i];
@@ -1394,7 +1488,7 @@ static int spool_ioc_version(void __user *argp)
 			    SPOOL_FEAT_BULK_IO | SPOOL_FEAT_CYCLE |
 			    SPOOL_FEAT_WAKE | SPOOL_FEAT_ONESHOT |
 			    SPOOL_FEAT_CYCLE_CTL | SPOOL_FEAT_SEND_OUT |
-			    SPOOL_FEAT_SNDSPACE |
+			    SPOOL_FEAT_SNDSPACE | SPOOL_FEAT_ACCEPT_LSM |
 			    (SPOOL_HAVE_STATS ? SPOOL_FEAT_STATS : 0),
 		.max_files = READ_ONCE(max_files),
 		.max_batch = READ_ONCE(max_batch),
@@ -1550,8 +1644,9 @@ static struct miscdevice spool_misc = {
 	 * root:root 0660 as devtmpfs makes it; the udev rule that make install
 	 * adds (install/60-spool.rules) gives the same mode and the group
 	 * spool.  Not 0666: a pool acts only on its caller's own fds, but its
-	 * batched accept skips the LSM socket_accept hook (spool_accept_one),
-	 * so the device is for the users an administrator chose.
+	 * batched accept cannot ask the LSM socket_accept hook
+	 * (spool_accept_permitted), so the device is for the users an
+	 * administrator chose.
 	 */
 	.mode	= 0660,
 };

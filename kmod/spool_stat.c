@@ -30,6 +30,7 @@ static const char *const spool_stat_names[SPOOL_STAT_NR] = {
 	[SPOOL_STAT_CYCLE_RECVS]	= "cycle_recvs",
 	[SPOOL_STAT_CYCLE_ACCEPTS]	= "cycle_accepts",
 	[SPOOL_STAT_ACCEPTS]		= "accepts",
+	[SPOOL_STAT_ACCEPT_REFUSED]	= "accept_refused",
 	[SPOOL_STAT_BYTES_IN]		= "bytes_in",
 	[SPOOL_STAT_BYTES_OUT]		= "bytes_out",
 	[SPOOL_STAT_WAKE_CALLS]		= "wake_calls",

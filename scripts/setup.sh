@@ -13,6 +13,7 @@ packages=(
 	maven openjdk-17-jdk-headless		# the provider
 	python3-minimal				# the inherited-channel tests start the JVM with a socket on fd 0
 	iproute2				# the multicast tests set up "lo" in a network namespace (unshare: util-linux)
+	apparmor				# check-kmod: apparmor_parser loads the selftests' deny-accept profile
 )
 
 missing=()

@@ -52,7 +52,7 @@ TEST(version)
 	__u64 want = SPOOL_FEAT_WAIT | SPOOL_FEAT_ACCEPT | SPOOL_FEAT_BULK_IO |
 		     SPOOL_FEAT_CYCLE | SPOOL_FEAT_WAKE | SPOOL_FEAT_ONESHOT |
 		     SPOOL_FEAT_CYCLE_CTL | SPOOL_FEAT_SEND_OUT |
-		     SPOOL_FEAT_SNDSPACE;
+		     SPOOL_FEAT_SNDSPACE | SPOOL_FEAT_ACCEPT_LSM;
 	int stats = access("/proc/spool-stat", F_OK) == 0;
 	int pool = pool_open();
 	struct spool_version v;

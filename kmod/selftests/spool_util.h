@@ -82,4 +82,11 @@ int next_fd(void);
 void raise_nofile(rlim_t n);
 void set_nofile_soft(rlim_t n);
 
+/*
+ * A small file (sysfs, procfs) read into buf without its trailing newline
+ * (its length, or -1), or written with s (0, or -1 with errno).
+ */
+int file_get(const char *path, char *buf, size_t size);
+int file_put(const char *path, const char *s);
+
 #endif /* SPOOL_SELFTEST_UTIL_H */

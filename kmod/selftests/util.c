@@ -397,3 +397,31 @@ void delayed_join(struct delayed *d)
 {
 	ASSERT_EQ(pthread_join(d->thread, NULL), 0);
 }
+
+/* Reads a small file into buf, without its trailing newline. */
+int file_get(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY), n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	while (n > 0 && buf[n - 1] == '\n')
+		n--;
+	buf[n] = 0;
+	return n;
+}
+
+int file_put(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY), n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n < 0 ? -1 : 0;
+}

@@ -48,6 +48,20 @@ else
 	ok "load: $dev is a character device root:root 0660, $stat exists"
 fi
 
+# --- the LSM policy the selftests in lsm.c run under ------------------------
+# AppArmor is Debian's LSM; apparmor_parser (package apparmor) compiles the
+# profile, without a cache, as the guest's root is read-only.
+aa_profile=$here/../selftests/deny-accept.apparmor
+if [[ ! -d /sys/kernel/security/apparmor ]]; then
+	not_ok "lsm: AppArmor inactive in the guest (securityfs not mounted?)"
+elif ! command -v apparmor_parser >/dev/null; then
+	not_ok "lsm: apparmor_parser missing; run 'make setup'"
+elif ! out=$(apparmor_parser -r -K "$aa_profile" 2>&1); then
+	not_ok "lsm: apparmor_parser could not load $aa_profile: $out"
+else
+	ok "lsm: AppArmor active, profile spool-deny-accept loaded"
+fi
+
 # --- selftests ------------------------------------------------------------
 if [[ ! -x $selftest ]]; then
 	not_ok "selftests: $selftest missing or not executable"

@@ -42,6 +42,11 @@ if ! msg=$(insmod "$ko" 2>&1); then
 	finish
 fi
 ok "module loaded"
+# SpoolAcceptLsmTest confines a thread with this AppArmor profile.
+aa_profile=$repo/kmod/selftests/deny-accept.apparmor
+if ! msg=$(apparmor_parser -r -K "$aa_profile" 2>&1); then
+	not_ok "apparmor_parser -r $aa_profile: $msg (AppArmor active? make setup?)"
+fi
 for f in "$t/classes" "$t/test-classes" "$t/junit-console/junit-platform-console-standalone.jar"; do
 	[[ -e $f ]] || { not_ok "missing $f (run: mvn -DskipTests package)"; finish; }
 done

@@ -73,6 +73,7 @@
 #define SPOOL_FEAT_CYCLE_CTL	(1ULL << 7)	/* struct spool_cycle.ctl */
 #define SPOOL_FEAT_SEND_OUT	(1ULL << 8)	/* a short send arms SPOOL_OUT */
 #define SPOOL_FEAT_SNDSPACE	(1ULL << 9)	/* struct spool_event.sndspace */
+#define SPOOL_FEAT_ACCEPT_LSM	(1ULL << 10)	/* batched accept: EPERM, below */
 
 /*
  * Event bits: the values of EPOLLIN and friends, so that user space can
@@ -171,7 +172,8 @@ struct spool_event {
  *   example -ECONNRESET.
  * SPOOL_EV_ACCEPT: the cycle accepted from this listener.  result is the
  *   number of connections, which are conns[offset] to
- *   conns[offset + result - 1]; or a -errno from accept.
+ *   conns[offset + result - 1]; or a -errno from accept, as
+ *   SPOOL_IOC_ACCEPT's (-EPERM: accept with accept4(2) instead).
  * SPOOL_EV_FULL: the socket was readable (or the listener had connections)
  *   but the arena (or conns) was full; nothing was done for it this cycle.
  */
@@ -243,7 +245,17 @@ struct spool_conn {
  *		unknown flags; bad reg_events or reg_flags; non-zero reserved
  *   EMFILE	the process has no free fd (and nothing was accepted)
  *   ENOMEM	out of memory for the pool's connection buffer
- *   ENFILE, ENOMEM, ECONNABORTED, EPERM, ...: as accept4(2)
+ *   EPERM	batched accept refused, before any connection was taken
+ *		off the backlog (SPOOL_FEAT_ACCEPT_LSM): the module cannot
+ *		ask the LSM hook that accept4(2) asks, so it refuses a
+ *		task that an LSM may forbid to accept.  Accept with
+ *		accept4(2) instead; it succeeds, or fails with the LSM's
+ *		verdict (EACCES, EPERM).  By default the module serves a
+ *		task with no security context or with AppArmor's
+ *		"unconfined" one; the module parameter
+ *		spool.unchecked_accept (unconfined, never, always) says
+ *		whom, README "Batched accept and LSMs".
+ *   ENFILE, ENOMEM, ECONNABORTED, ...: as accept4(2)
  */
 struct spool_accept {
 	__s32 fd;		/* the listening socket */

@@ -24,6 +24,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The /dev/spool backend: one pool (one open of the device) per selector.
@@ -36,6 +37,13 @@ import java.nio.ByteBuffer;
  * {@link Poller#F_ACCEPT} and read-ahead from sockets registered with
  * {@link Poller#F_RECV} into a direct-memory arena. Wakeup is
  * {@code SPOOL_IOC_WAKE}.
+ *
+ * <p>Batched accept is refused with EPERM, before the module takes any
+ * connection, when an LSM may forbid this process to accept (the module
+ * cannot ask the LSM's hook: spool.h, SPOOL_FEAT_ACCEPT_LSM). The
+ * listener's event still says POLLIN, so its key reports OP_ACCEPT and the
+ * channel accepts with accept4(2), which the LSM checks: the connection,
+ * or the JDK's IOException when the LSM denies it.
  *
  * <p>System properties ({@link Config}): {@code spool.arena} (arena bytes),
  * {@code spool.recvMax} (bytes received per socket per cycle).
@@ -333,6 +341,9 @@ public final class SpoolBackend implements Backend {
                 int result = events.getInt(o + Event.RESULT);
                 int offset = events.getInt(o + Event.OFFSET);
                 int room = events.getInt(o + Event.SNDSPACE);
+                if ((fl & SpoolAbi.SPOOL_EV_ACCEPT) != 0 && result == -Errno.EPERM) {
+                    acceptRefused();
+                }
                 if ((fl & SpoolAbi.SPOOL_EV_ACCEPT) != 0 && result > 0) {
                     for (int k = offset; k < offset + result; k++) {
                         int co = k * Conn.SIZE;
@@ -360,6 +371,18 @@ public final class SpoolBackend implements Backend {
             }
             return n;
         }
+
+        /** Batched accept refused (EPERM): accept4 serves the listener; said once per JVM. */
+        private static void acceptRefused() {
+            Counters.ACCEPT_REFUSED.increment();
+            if (!ACCEPT_REFUSAL_LOGGED.getAndSet(true)) {
+                System.getLogger("io.spool").log(System.Logger.Level.INFO, SpoolAbi.DEVICE
+                        + " refuses batched accept to this process (an LSM may confine it;"
+                        + " module parameter spool.unchecked_accept): accepting with accept4");
+            }
+        }
+
+        private static final AtomicBoolean ACCEPT_REFUSAL_LOGGED = new AtomicBoolean();
 
         /**
          * The peer in a struct spool_conn: a sockaddr_in or sockaddr_in6, or

@@ -45,6 +45,8 @@ public final class Counters {
     public static final LongAdder ACCEPT_AHEAD = new LongAdder();
     /** Accept-ahead: accept() calls served from the queue. */
     public static final LongAdder ACCEPTS_FROM_MEMORY = new LongAdder();
+    /** Accept-ahead: cycles whose batched accept /dev/spool refused (EPERM: an LSM may confine us). */
+    public static final LongAdder ACCEPT_REFUSED = new LongAdder();
     /** Write-behind: channels whose staged bytes outlived them (Drainer). */
     public static final LongAdder DRAINS = new LongAdder();
     /** Bytes the drainer wrote for closed or shut-down channels. */
@@ -90,6 +92,7 @@ public final class Counters {
         m.put("stagedFlushes", STAGED_FLUSHES.sum());
         m.put("acceptAhead", ACCEPT_AHEAD.sum());
         m.put("acceptsFromMemory", ACCEPTS_FROM_MEMORY.sum());
+        m.put("acceptRefused", ACCEPT_REFUSED.sum());
         m.put("workerDisarms", WORKER_DISARMS.sum());
         m.put("unstagedWrites", UNSTAGED_WRITES.sum());
         m.put("drains", DRAINS.sum());

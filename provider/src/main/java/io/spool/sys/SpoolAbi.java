@@ -25,6 +25,8 @@ public final class SpoolAbi {
     public static final long SPOOL_FEAT_SEND_OUT = 1L << 8;
     /** struct spool_event.sndspace: the socket's send room. */
     public static final long SPOOL_FEAT_SNDSPACE = 1L << 9;
+    /** Batched accept fails with EPERM, taking nothing, where an LSM may forbid the caller to accept. */
+    public static final long SPOOL_FEAT_ACCEPT_LSM = 1L << 10;
 
     /** struct spool_ctl.op: registration changes carried by a cycle. */
     public static final int SPOOL_CTL_REGISTER = 1;
