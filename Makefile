@@ -39,10 +39,11 @@ MVN := mvn -B -q -Dstyle.color=never -f $(CURDIR)/pom.xml
 # load what check-vm-build built once; each part's own build steps ($(call
 # build,...)) are skipped there (CHECK_BUILT=1), as a build in one lane would
 # replace files the other lane's VM is reading. PART@K is PART run with
-# KVER=K; the module's checks run on every kernel of CHECK_KVERS, the rest on
-# the default. The 6.12 parts are split between the lanes to keep them even.
+# KVER=K; the module's builds and checks run on every kernel of CHECK_KVERS,
+# the rest on the default. The 6.12 parts are split between the lanes to keep
+# them even.
 CHECK_KVERS := 6.1 6.12
-CHECK_PARTS := check-build check-provider-host check-packaging check-readme
+CHECK_PARTS := check-build@6.1 check-build@6.12 check-provider-host check-packaging check-readme
 CHECK_LANES := check-kmod@6.1+check-kmod@6.12+compat@6.1 \
 	check-provider@6.1+check-fuzz@6.1+check-fuzz@6.12+check-soak@6.1+check-soak-host
 
