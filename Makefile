@@ -20,12 +20,12 @@ BUILD := $(CURDIR)/build
 # given, for the VM suites' result directories.
 KREL = $(shell $(CURDIR)/scripts/vm/kver $(KVER))
 KSUF = $(if $(KVER),-$(KVER))
-# The module the VM targets load, with statistics, and its debug build: one
+# The module the VM targets load, as users build it, and its debug build: one
 # directory per kernel (kmod/build-variant.sh), so that two kernels' VMs can
 # run at once. `make kmod` still builds kmod/spool.ko, which make install takes.
 KO = $(BUILD)/kmod-variants/stat-$(KREL)/spool.ko
 DEBUG_KO = $(BUILD)/kmod-variants/debug-$(KREL)/spool.ko
-build_ko = kmod/build-variant.sh $(KREL) stat-$(KREL) SPOOL_PROC_STAT=1
+build_ko = kmod/build-variant.sh $(KREL) stat-$(KREL)
 build_debug_ko = kmod/build-variant.sh $(KREL) debug-$(KREL) SPOOL_DEBUG=1
 # Boots the VM for one suite, keeps its log, prints its wall time and its
 # "N passed, N failed" line (scripts/vm-suite.sh).
@@ -130,7 +130,7 @@ check-packaging: setup
 check-readme: setup
 	@scripts/check-readme.sh
 
-# The module is built with statistics so the VM can check its gauges; a
+# The module as users build it (statistics are in every build); a
 # debug build is loaded too, to see that it prints. Then the install test:
 # its host half (dkms build into a tree of its own, make install into a
 # DESTDIR) runs here, also under CHECK_BUILT, as nothing but this suite reads

@@ -1489,7 +1489,7 @@ static int spool_ioc_version(void __user *argp)
 			    SPOOL_FEAT_WAKE | SPOOL_FEAT_ONESHOT |
 			    SPOOL_FEAT_CYCLE_CTL | SPOOL_FEAT_SEND_OUT |
 			    SPOOL_FEAT_SNDSPACE | SPOOL_FEAT_ACCEPT_LSM |
-			    (SPOOL_HAVE_STATS ? SPOOL_FEAT_STATS : 0),
+			    SPOOL_FEAT_STATS,
 		.max_files = READ_ONCE(max_files),
 		.max_batch = READ_ONCE(max_batch),
 		.max_arena = READ_ONCE(max_arena),

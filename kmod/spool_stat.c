@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* spool_stat.c - /proc/spool-stat, per-CPU counters summed on read. */
-#ifdef SPOOL_PROC_STAT
-
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 
@@ -10,32 +8,9 @@
 DEFINE_PER_CPU(struct spool_stats, spool_stats);
 
 static const char *const spool_stat_names[SPOOL_STAT_NR] = {
-	[SPOOL_STAT_POOLS]		= "pools",
-	[SPOOL_STAT_FILES]		= "files",
-	[SPOOL_STAT_REGISTERS]		= "registers",
-	[SPOOL_STAT_MODIFIES]		= "modifies",
-	[SPOOL_STAT_UNREGISTERS]	= "unregisters",
-	[SPOOL_STAT_WAIT_CALLS]		= "wait_calls",
-	[SPOOL_STAT_WAIT_EVENTS]	= "wait_events",
-	[SPOOL_STAT_ACCEPT_CALLS]	= "accept_calls",
-	[SPOOL_STAT_ACCEPT_CONNS]	= "accept_conns",
-	[SPOOL_STAT_READ_CALLS]		= "read_calls",
-	[SPOOL_STAT_READ_ITEMS]		= "read_items",
-	[SPOOL_STAT_WRITE_CALLS]	= "write_calls",
-	[SPOOL_STAT_WRITE_ITEMS]	= "write_items",
-	[SPOOL_STAT_CYCLE_CALLS]	= "cycle_calls",
-	[SPOOL_STAT_CYCLE_EVENTS]	= "cycle_events",
-	[SPOOL_STAT_CYCLE_CTLS]		= "cycle_ctls",
-	[SPOOL_STAT_CYCLE_SENDS]	= "cycle_sends",
-	[SPOOL_STAT_CYCLE_RECVS]	= "cycle_recvs",
-	[SPOOL_STAT_CYCLE_ACCEPTS]	= "cycle_accepts",
-	[SPOOL_STAT_ACCEPTS]		= "accepts",
-	[SPOOL_STAT_ACCEPT_REFUSED]	= "accept_refused",
-	[SPOOL_STAT_BYTES_IN]		= "bytes_in",
-	[SPOOL_STAT_BYTES_OUT]		= "bytes_out",
-	[SPOOL_STAT_WAKE_CALLS]		= "wake_calls",
-	[SPOOL_STAT_WAKEUPS]		= "wakeups",
-	[SPOOL_STAT_STALE_DROPPED]	= "stale_dropped",
+#define SPOOL_STAT_NAME(id, name)	[SPOOL_STAT_##id] = #name,
+	SPOOL_STATS(SPOOL_STAT_NAME)
+#undef SPOOL_STAT_NAME
 };
 
 static int spool_stat_show(struct seq_file *m, void *v)
@@ -64,5 +39,3 @@ void spool_stat_exit(void)
 {
 	remove_proc_entry("spool-stat", NULL);
 }
-
-#endif /* SPOOL_PROC_STAT */

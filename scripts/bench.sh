@@ -56,7 +56,7 @@ fi
 if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
 	say "building ${kver:+spool.ko (with /proc/spool-stat) and }the jars"
 	if ((vm)); then
-		make -C kmod KVER="$kver" SPOOL_PROC_STAT=1 >"$out/build-kmod.log" 2>&1 ||
+		make -C kmod KVER="$kver" >"$out/build-kmod.log" 2>&1 ||
 			fail "building spool.ko; see build/bench/build-kmod.log"
 	fi
 	mvn -B -q -Dstyle.color=never -f "$repo/pom.xml" -DskipTests package >"$out/build-mvn.log" 2>&1 ||

@@ -53,7 +53,7 @@ step() {
 
 kver=$(scripts/vm/kver) || fail "no usable kernel for the VM (run 'make setup')"
 step "build spool.ko (with /proc/spool-stat)" "$out/build-kmod.log" \
-	make -C kmod KVER="$kver" SPOOL_PROC_STAT=1
+	make -C kmod KVER="$kver"
 step "build the provider and the servers (Maven)" "$out/build-mvn.log" \
 	mvn -B -q -f "$repo/pom.xml" -DskipTests package
 

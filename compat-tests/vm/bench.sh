@@ -4,7 +4,7 @@
 #   compat-tests/vm/bench.sh /abs/path/spool.ko OUT-DIR
 #   compat-tests/vm/bench.sh host OUT-DIR     (on the host: the epoll fallback)
 #
-# Loads spool.ko (built with SPOOL_PROC_STAT) and runs, for each of
+# Loads spool.ko and runs, for each of
 # BENCH_PAIRS pairs, each server in BENCH_SERVERS once on each configuration
 # in BENCH_CONFIGS, in that order (A B C A B C ...). A pass starts the
 # server's JVM, warms it up, then measures every connection count in
@@ -166,7 +166,7 @@ else
 	say "loading $ko"
 	insmod "$ko" 2>&1 || die "insmod $ko failed"
 	[[ -c /dev/spool ]] || die "/dev/spool is missing after insmod"
-	[[ -r /proc/spool-stat ]] || die "no /proc/spool-stat: build the module with SPOOL_PROC_STAT=1"
+	[[ -r /proc/spool-stat ]] || die "no /proc/spool-stat: a module older than statistics in every build?"
 	sysctl -qw net.core.somaxconn=8192 net.ipv4.tcp_max_syn_backlog=8192 2>/dev/null
 fi
 ulimit -n 1048576 2>/dev/null || ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"

@@ -3,7 +3,7 @@
 #
 #   compat-tests/vm/compat.sh /abs/path/spool.ko [CompatDriver options...]
 #
-# Loads spool.ko (built with SPOOL_PROC_STAT), then runs CompatDriver: every
+# Loads spool.ko, then runs CompatDriver: every
 # server on the JDK's default provider and on SPOOL, the checks, wrk, the
 # table. EXPECT_BACKEND (default spool) is the backend SPOOL runs must use.
 # Output: build/compat/compat.md and the logs beside it; the last line is
@@ -27,7 +27,7 @@ fail() {
 [[ -f $target/compat-tests.jar ]] || fail "no $target/compat-tests.jar (mvn package on the host first)"
 insmod "$ko" 2>&1 || fail "insmod $ko failed"
 [[ -c /dev/spool ]] || fail "/dev/spool missing after insmod"
-[[ -r /proc/spool-stat ]] || echo "compat: no /proc/spool-stat (module built without SPOOL_PROC_STAT)"
+[[ -r /proc/spool-stat ]] || echo "compat: no /proc/spool-stat (a module older than statistics in every build?)"
 ulimit -n 1048576 2>/dev/null || ulimit -n 65536
 echo "# kernel $(uname -r); $("$java" -version 2>&1 | head -n 1); EXPECT_BACKEND=${EXPECT_BACKEND:-spool}"
 

@@ -3,7 +3,7 @@
 #
 #   compat-tests/vm/demo.sh /abs/path/spool.ko OUT-DIR
 #
-# Loads spool.ko (built with SPOOL_PROC_STAT) and, for each server in
+# Loads spool.ko and, for each server in
 # DEMO_SERVERS, starts it unmodified on the JDK's default provider and then on
 # SPOOL, warms it up, and drives it with wrk at each of DEMO_CONNS while perf
 # counts the server's system calls. Prints progress lines "[demo m:ss] ...";
@@ -59,7 +59,7 @@ command -v perf >/dev/null || die "perf is missing (make setup installs linux-pe
 say "loading $ko"
 insmod "$ko" 2>&1 || die "insmod $ko failed"
 [[ -c /dev/spool ]] || die "/dev/spool is missing after insmod"
-[[ -r /proc/spool-stat ]] || die "no /proc/spool-stat: build the module with SPOOL_PROC_STAT=1"
+[[ -r /proc/spool-stat ]] || die "no /proc/spool-stat: a module older than statistics in every build?"
 ulimit -n 1048576 2>/dev/null || ulimit -n 65536
 mkdir -p "$out"
 : >"$results"

@@ -4,7 +4,7 @@
 #
 #   compat-tests/vm/soak.sh /abs/path/spool.ko
 #
-# Loads spool.ko (built with SPOOL_PROC_STAT), then:
+# Loads spool.ko, then:
 #  A. the provider soak (io.spool.compat.soak.SoakMain): one JVM with the
 #     SPOOL flag, an NIO echo server on the spool backend and a client with
 #     SOAK_CONNS connections (on the JDK's own provider) pushing SOAK_BYTES
@@ -80,7 +80,7 @@ if ! out_insmod=$(insmod "$ko" 2>&1); then
 	finish
 fi
 if [[ ! -r $stat ]]; then
-	not_ok "load: $stat missing (built without SPOOL_PROC_STAT=1?)"
+	not_ok "load: $stat missing (a module older than statistics in every build?)"
 	finish
 fi
 ulimit -n 1048576 2>/dev/null || ulimit -n 65536

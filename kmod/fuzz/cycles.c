@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cycles.c - many connect/close cycles through one pool, and what they leave
- * behind.  Run as root in the VM with spool.ko (SPOOL_PROC_STAT) loaded:
+ * behind.  Run as root in the VM with spool.ko loaded:
  *
  *   cycles [-n CYCLES] [-b BATCH] [-s SEED] [-t SETTLE_SECONDS] [-w TW_SECONDS]
  *
@@ -730,8 +730,7 @@ int main(int argc, char **argv)
 	take(&before, 1);
 	print_snap("before", &before);
 	if (before.pools < 0) {
-		result(0, "/proc/spool-stat missing (module not loaded, or built without "
-		       "SPOOL_PROC_STAT=1)");
+		result(0, "/proc/spool-stat missing (module not loaded?)");
 		return finish();
 	}
 

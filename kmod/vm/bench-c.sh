@@ -4,14 +4,14 @@
 # (kmod/httpd/httpd_spool), under wrk, in the QEMU guest.  Runs INSIDE the
 # guest, as root:
 #
-#   make -C kmod SPOOL_PROC_STAT=1 && make -C kmod/httpd &&
+#   make -C kmod && make -C kmod/httpd &&
 #   scripts/vm/run --out build/httpd --timeout 1800 -- \
 #       kmod/vm/bench-c.sh $PWD/kmod/spool.ko
 #
 # (add --env OUT_DIR=$PWD/build/httpd to get the table in bench-c.md, and
 # --env CONNS=..., PAIRS=..., DURATION=... to change the defaults).
 #
-# $1: spool.ko, built with SPOOL_PROC_STAT=1 (for /proc/spool-stat).
+# $1: spool.ko.
 # Environment:
 #   CONNS      connection counts (default "100 1000 5000")
 #   PAIRS      A B pairs per count, epoll then spool (default 2)
@@ -63,7 +63,7 @@ if ! grep -q '^spool ' /proc/modules; then
 	insmod "$ko" || { echo "bench-c: insmod $ko failed" >&2; exit 2; }
 fi
 [[ -r /proc/spool-stat ]] ||
-	{ echo "bench-c: no /proc/spool-stat: build with SPOOL_PROC_STAT=1" >&2; exit 2; }
+	{ echo "bench-c: no /proc/spool-stat (a module older than statistics in every build?)" >&2; exit 2; }
 ulimit -n 1048576 2>/dev/null || ulimit -n 65536
 sysctl -q -w net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535 2>/dev/null
 

@@ -3,7 +3,7 @@
 #
 #   kmod/vm/check-kmod.sh /abs/path/spool.ko [SELFTEST-FILTER...]
 #
-# Loads spool.ko (built with SPOOL_PROC_STAT), runs the selftests, then checks
+# Loads spool.ko, runs the selftests, then checks
 # what they cannot see from user space: unloading, gauges back to zero, sockets
 # back to baseline and a clean kernel log; then installing it as users do
 # (kmod/vm/check-install.sh). Prints one line per check and ends with exactly
@@ -43,7 +43,7 @@ mode=$(stat -c '%F %U:%G %a' "$dev" 2>/dev/null)
 if [[ $mode != "character special file root:root 660" ]]; then
 	not_ok "load: $dev is '${mode:-missing}', want a character device root:root 0660"
 elif [[ ! -r $stat ]]; then
-	not_ok "load: $stat missing (built without SPOOL_PROC_STAT=1?)"
+	not_ok "load: $stat missing (a module older than statistics in every build?)"
 else
 	ok "load: $dev is a character device root:root 0660, $stat exists"
 fi

@@ -4,7 +4,7 @@
 #
 #   kmod/vm/fuzz.sh /abs/path/spool.ko
 #
-# Loads spool.ko (built with SPOOL_PROC_STAT), runs kmod/fuzz/spool_fuzz,
+# Loads spool.ko, runs kmod/fuzz/spool_fuzz,
 # then checks what the fuzzer cannot see: the /proc/spool-stat gauges and
 # /proc/net/sockstat back to where they were, a clean kernel log, rmmod.
 # Then the isolation tests and the regression tests of module bugs the
@@ -55,7 +55,7 @@ if ! out=$(insmod "$ko" 2>&1); then
 	finish
 fi
 if [[ ! -r $stat ]]; then
-	not_ok "load: $stat missing (built without SPOOL_PROC_STAT=1?)"
+	not_ok "load: $stat missing (a module older than statistics in every build?)"
 	rmmod spool
 	finish
 fi

@@ -3,7 +3,7 @@
 #
 #   provider/vm/check-provider.sh /abs/path/spool.ko OUTDIR
 #
-# Loads spool.ko (built with SPOOL_PROC_STAT), runs the provider's JUnit
+# Loads spool.ko, runs the provider's JUnit
 # suite with the JUnit console launcher on the spool backend
 # (-Dspool.backend=spool, which forked scenario JVMs inherit): every test,
 # including those tagged "spool" that the host run excludes, but not those

@@ -69,7 +69,7 @@
 #define SPOOL_FEAT_CYCLE	(1ULL << 3)
 #define SPOOL_FEAT_WAKE		(1ULL << 4)
 #define SPOOL_FEAT_ONESHOT	(1ULL << 5)
-#define SPOOL_FEAT_STATS	(1ULL << 6)	/* /proc/spool-stat exists */
+#define SPOOL_FEAT_STATS	(1ULL << 6)	/* /proc/spool-stat (every build) */
 #define SPOOL_FEAT_CYCLE_CTL	(1ULL << 7)	/* struct spool_cycle.ctl */
 #define SPOOL_FEAT_SEND_OUT	(1ULL << 8)	/* a short send arms SPOOL_OUT */
 #define SPOOL_FEAT_SNDSPACE	(1ULL << 9)	/* struct spool_event.sndspace */
