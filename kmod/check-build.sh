@@ -27,6 +27,8 @@ variant() {
 
 # has NAME STRING: the built module contains STRING.
 has() { strings "$out/$1/spool.ko" | grep -F "$2" >/dev/null; }
+# debug NAME: built with -DDEBUG, which turns the pr_debug()s on at load.
+debug() { grep -qw -e -DDEBUG "$out/$1/.spool_main.o.cmd"; }
 
 # Statistics are in every build; the seed's switches for them still build.
 for v in "plain" "stat SPOOL_PROC_STAT=1" "cflags-stat CFLAGS=_SPOOL_PROC_STAT"; do
@@ -34,20 +36,22 @@ for v in "plain" "stat SPOOL_PROC_STAT=1" "cflags-stat CFLAGS=_SPOOL_PROC_STAT";
 	if variant "$@"; then
 		if ! has "$1" spool-stat; then
 			not_ok "$1${2:+ ($2)}: no /proc/spool-stat in the module"
-		elif has "$1" 'registered fd'; then
-			not_ok "$1${2:+ ($2)}: has debug printing it was not asked for"
+		elif ! has "$1" 'registered fd'; then
+			not_ok "$1${2:+ ($2)}: no pr_debug() sites for dynamic debug"
+		elif debug "$1"; then
+			not_ok "$1${2:+ ($2)}: built with -DDEBUG, which it did not ask for"
 		else
-			ok "$1${2:+ ($2)}: builds, with /proc/spool-stat, without debug printing"
+			ok "$1${2:+ ($2)}: builds, with /proc/spool-stat and pr_debug() sites, off"
 		fi
 	fi
 done
 for v in "debug SPOOL_DEBUG=1" "cflags-debug CFLAGS=_SPOOL_DEBUG"; do
 	set -- $v
 	if variant "$@"; then
-		if has "$1" 'registered fd'; then
-			ok "$1 ($2): builds, with debug printing"
+		if has "$1" 'registered fd' && debug "$1"; then
+			ok "$1 ($2): builds, with its pr_debug()s on (-DDEBUG)"
 		else
-			not_ok "$1 ($2): no debug printing in the module"
+			not_ok "$1 ($2): not built with -DDEBUG and its pr_debug()s"
 		fi
 	fi
 done

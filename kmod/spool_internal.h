@@ -6,12 +6,6 @@
 #include <linux/percpu.h>
 #include <linux/printk.h>
 
-#ifdef SPOOL_DEBUG
-#define spool_dbg(fmt, ...) pr_info("spool: " fmt, ##__VA_ARGS__)
-#else
-#define spool_dbg(fmt, ...) no_printk("spool: " fmt, ##__VA_ARGS__)
-#endif
-
 /*
  * Statistics, shown by /proc/spool-stat in this order, one X(ID, name) each:
  * SPOOL_STAT_ID in the code, "name" in the file.  POOLS and FILES are

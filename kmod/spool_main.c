@@ -11,6 +11,27 @@
  * wake-up callback puts the item on the pool's ready list.  Collection
  * re-polls each item on that list, reports it if it is ready and, unless it
  * is one-shot, leaves it on the list, so that readiness is level-triggered.
+ *
+ * LOCKING:
+ * Two locks per pool, and the wait-queue lock of each registered file,
+ * taken in this order:
+ *
+ *   pool->mtx			(mutex)
+ *     a file's wait-queue lock	(the wake-up callback runs under it)
+ *       pool->lock		(spinlock, interrupts off)
+ *
+ * pool->mtx serialises every operation on the registrations (register,
+ * modify, unregister, the sweeps, collection with the cycle's accept and
+ * receive, release); it may sleep, and is held across vfs_poll() and the
+ * socket calls.  pool->lock guards the ready list, every item's rdlink
+ * and the pending wake; the wake-up callback (spool_wake_cb(), perhaps in
+ * softirq) takes only pool->lock, under the wait queue's own lock, so
+ * pool->lock is always taken with interrupts off and never held across
+ * anything that sleeps.  A walk of the ready list (spool_start_scan())
+ * moves it aside under pool->lock and polls each item with only pool->mtx
+ * held, as fs/eventpoll.c's ep_start_scan() does.  The module-wide release
+ * list (spool_release_list) is lock-free (llist).  Each struct says which
+ * lock guards which field.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -428,7 +449,7 @@ static DECLARE_WORK(spool_release_work, spool_release_fn);
 
 static void spool_drop_stale(struct spool_pool *pool, struct spool_item *item)
 {
-	spool_dbg("fd %d closed while registered: dropped\n", item->fd);
+	pr_debug("fd %d closed while registered: dropped\n", item->fd);
 	spool_stat_add(SPOOL_STAT_STALE_DROPPED, 1);
 	spool_item_detach(pool, item);
 	if (llist_add(&item->release, &spool_release_list))
@@ -556,7 +577,7 @@ static int spool_item_add(struct spool_pool *pool, struct file *file, int fd,
 	}
 	if (revents & (events | SPOOL_ALWAYS))
 		spool_mark_ready(pool, item);
-	spool_dbg("registered fd %d events %#x flags %#x\n", fd, events, flags);
+	pr_debug("registered fd %d events %#x flags %#x\n", fd, events, flags);
 	return 0;
 }
 
@@ -1197,6 +1218,45 @@ static u32 spool_sndspace(struct file *file)
 }
 
 /*
+ * A walk of the ready list, as fs/eventpoll.c's ep_start_scan() and
+ * ep_done_scan(): the list moves to txlist, so that wake-ups during the
+ * walk, which may not wait for pool->mtx, queue items on a fresh
+ * pool->rdllist; spool_scan_next() takes each item off txlist (a wake-up
+ * may then queue it again); spool_done_scan() puts back, at the head, what
+ * the walk did not reach.  The caller holds pool->mtx throughout.
+ */
+static void spool_start_scan(struct spool_pool *pool, struct list_head *txlist)
+{
+	lockdep_assert_held(&pool->mtx);
+	spin_lock_irq(&pool->lock);
+	list_splice_init(&pool->rdllist, txlist);
+	spin_unlock_irq(&pool->lock);
+}
+
+static struct spool_item *spool_scan_next(struct spool_pool *pool,
+					  struct list_head *txlist)
+{
+	struct spool_item *item;
+
+	if (list_empty(txlist))
+		return NULL;
+	item = list_first_entry(txlist, struct spool_item, rdlink);
+	spin_lock_irq(&pool->lock);
+	list_del_init(&item->rdlink);
+	spin_unlock_irq(&pool->lock);
+	return item;
+}
+
+static void spool_done_scan(struct spool_pool *pool, struct list_head *txlist)
+{
+	if (list_empty(txlist))
+		return;
+	spin_lock_irq(&pool->lock);
+	list_splice(txlist, &pool->rdllist);
+	spin_unlock_irq(&pool->lock);
+}
+
+/*
  * Re-polls the items on the ready list and writes an event for each ready
  * one to pool->evbuf, up to max.  Level-triggered items that are ready go
  * back to the tail of the list, so the next call polls them again and
@@ -1207,25 +1267,15 @@ static u32 spool_sndspace(struct file *file)
 static unsigned int spool_collect(struct spool_pool *pool, unsigned int max,
 				  struct spool_cycle_ctx *cc)
 {
+	struct spool_item *item;
 	LIST_HEAD(txlist);
 	unsigned int n = 0;
 
-	lockdep_assert_held(&pool->mtx);
-	spin_lock_irq(&pool->lock);
-	list_splice_init(&pool->rdllist, &txlist);
-	spin_unlock_irq(&pool->lock);
-
-	while (n < max && !list_empty(&txlist)) {
-		struct spool_item *item;
+	spool_start_scan(pool, &txlist);
+	while (n < max && (item = spool_scan_next(pool, &txlist))) {
 		struct spool_event *ev;
 		__u32 interest;
 		__poll_t revents;
-
-		item = list_first_entry(&txlist, struct spool_item, rdlink);
-		/* Off the list first, so that a new wake-up re-adds it. */
-		spin_lock_irq(&pool->lock);
-		list_del_init(&item->rdlink);
-		spin_unlock_irq(&pool->lock);
 
 		if (spool_item_stale(item)) {
 			spool_drop_stale(pool, item);
@@ -1256,12 +1306,7 @@ static unsigned int spool_collect(struct spool_pool *pool, unsigned int max,
 			spool_cycle_item(pool, cc, item, ev);
 		cond_resched();
 	}
-
-	if (!list_empty(&txlist)) {
-		spin_lock_irq(&pool->lock);
-		list_splice(&txlist, &pool->rdllist);
-		spin_unlock_irq(&pool->lock);
-	}
+	spool_done_scan(pool, &txlist);
 	return n;
 }
 
@@ -1556,16 +1601,10 @@ static __poll_t spool_poll(struct file *file, poll_table *wait)
 	 */
 	if (!mutex_trylock(&pool->mtx))
 		return EPOLLIN | EPOLLRDNORM;
-	spin_lock_irq(&pool->lock);
-	list_splice_init(&pool->rdllist, &txlist);
-	spin_unlock_irq(&pool->lock);
-	while (!mask && !list_empty(&txlist)) {
+	spool_start_scan(pool, &txlist);
+	while (!mask && (item = spool_scan_next(pool, &txlist))) {
 		__u32 interest;
 
-		item = list_first_entry(&txlist, struct spool_item, rdlink);
-		spin_lock_irq(&pool->lock);
-		list_del_init(&item->rdlink);
-		spin_unlock_irq(&pool->lock);
 		/* One that is not ready stays off: its wake-up re-adds it. */
 		interest = spool_interest(item);
 		if (interest && (vfs_poll(item->file, NULL) &
@@ -1574,11 +1613,7 @@ static __poll_t spool_poll(struct file *file, poll_table *wait)
 			mask = EPOLLIN | EPOLLRDNORM;
 		}
 	}
-	if (!list_empty(&txlist)) {
-		spin_lock_irq(&pool->lock);
-		list_splice(&txlist, &pool->rdllist);
-		spin_unlock_irq(&pool->lock);
-	}
+	spool_done_scan(pool, &txlist);
 	mutex_unlock(&pool->mtx);
 	return mask;
 }

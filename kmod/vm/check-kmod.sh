@@ -159,31 +159,52 @@ else
 	ok "reload: 20 insmod/rmmod cycles"
 fi
 
-# --- the debug build: SPOOL_DEBUG=1 prints what the pool does ---------------
-# SPOOL_DEBUG_KO names a spool.ko built with SPOOL_DEBUG=1 (make check-kmod
-# builds one under build/kmod-variants/debug/).
-if [[ -n ${SPOOL_DEBUG_KO:-} ]]; then
-	dbg_marker="check-kmod: debug build $$ $RANDOM"
-	echo "$dbg_marker" >/dev/kmsg
-	if ! out=$(insmod "$SPOOL_DEBUG_KO" 2>&1); then
-		not_ok "debug build: insmod failed: $out"
-	else
-		"$selftest" register_tcp >/tmp/spool_debug.log 2>&1
-		rc=$?
-		printed=$(dmesg | awk -v m="$dbg_marker" 'index($0, m) { on = 1 } on' |
-			grep -c 'spool: registered fd')
-		rmmod spool 2>/dev/null
-		if ((rc != 0)); then
-			not_ok "debug build: register_tcp failed on it"
-			sed 's/^/#   /' /tmp/spool_debug.log
-		elif ((printed == 0)); then
-			not_ok "debug build: no 'spool: registered fd' line in the kernel log"
-		else
-			ok "debug build: loads, works and prints ($printed debug lines)"
-		fi
+# --- pr_debug: on in the debug build, on at will in every build ------------
+# SPOOL_DEBUG_KO names a spool.ko built with SPOOL_DEBUG=1 (-DDEBUG: its
+# pr_debug()s print from the start); the module users build prints them
+# only when dynamic debug is asked to (dyndbg=+p), and else nothing.
+# debug_lines KO [ARGS...]: loads KO with ARGS, registers a socket, prints
+# how many 'spool: registered fd' lines the kernel logged (-1: it failed).
+debug_lines() {
+	local marker="check-kmod: pr_debug $$ $RANDOM" ko=$1 rc n
+	shift
+	echo "$marker" >/dev/kmsg
+	if ! insmod "$ko" "$@" >/tmp/spool_debug.log 2>&1; then
+		echo -1
+		return
 	fi
-	loaded && rmmod spool 2>/dev/null
+	"$selftest" register_tcp >>/tmp/spool_debug.log 2>&1
+	rc=$?
+	n=$(dmesg | awk -v m="$marker" 'index($0, m) { on = 1 } on' |
+		grep -c 'spool: registered fd')
+	rmmod spool 2>/dev/null
+	((rc == 0)) && echo "$n" || echo -1
+}
+loaded && rmmod spool 2>/dev/null
+if [[ -n ${SPOOL_DEBUG_KO:-} ]]; then
+	n=$(debug_lines "$SPOOL_DEBUG_KO")
+	if ((n > 0)); then
+		ok "pr_debug: the debug build (SPOOL_DEBUG=1) prints ($n lines)"
+	else
+		not_ok "pr_debug: the debug build printed no 'spool: registered fd' line ($n)"
+		sed 's/^/#   /' /tmp/spool_debug.log
+	fi
 fi
+n=$(debug_lines "$ko" dyndbg=+p)
+if ((n > 0)); then
+	ok "pr_debug: the module as built prints with dyndbg=+p ($n lines)"
+else
+	not_ok "pr_debug: dyndbg=+p made the module print no 'spool: registered fd' line ($n)"
+	sed 's/^/#   /' /tmp/spool_debug.log
+fi
+n=$(debug_lines "$ko")
+if ((n == 0)); then
+	ok "pr_debug: the module as built prints nothing by default"
+else
+	not_ok "pr_debug: the module as built printed $n debug lines unasked"
+	sed 's/^/#   /' /tmp/spool_debug.log
+fi
+loaded && rmmod spool 2>/dev/null
 
 # --- make install, udev, dkms: as users install it -----------------------------
 loaded && rmmod spool 2>/dev/null
