@@ -227,6 +227,7 @@ FUZZ_OUT ?= $(BUILD)/fuzz$(KSUF)
 fuzz: setup
 	$(call build,$(build_ko))
 	$(call build,$(MAKE) -C kmod/fuzz)
+	$(call build,$(MAKE) -C kmod selftests)
 	@$(VM_SUITE) fuzz $(FUZZ_OUT) $$(( $(DURATION) + 900 )) "kernel log in $(FUZZ_OUT)/dmesg.txt" \
 		--env SEED=$(SEED) --env DURATION=$(DURATION) --env THREADS=$(THREADS) -- \
 		kmod/vm/fuzz.sh $(KO)

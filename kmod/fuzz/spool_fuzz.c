@@ -48,6 +48,7 @@
 #include <sys/wait.h>
 
 #include "uapi/spool.h"
+#include "../selftests/sockets.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define U64(p)		((__u64)(uintptr_t)(p))
@@ -342,46 +343,11 @@ static void obj_put_any(struct rng *r, int fd, int kind, int port)
 	obj_put(rn(r, NOBJ), fd, kind, port);
 }
 
-static int sock_port(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len))
-		return 0;
-	if (ss.ss_family == AF_INET)
-		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-}
-
-static int tcp_listener(int family, int backlog)
-{
-	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int one = 1;
-
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (family == AF_INET) {
-		struct sockaddr_in a = { .sin_family = AF_INET,
-					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-		if (bind(fd, (struct sockaddr *)&a, sizeof(a)))
-			goto fail;
-	} else {
-		struct sockaddr_in6 a = { .sin6_family = AF_INET6,
-					  .sin6_addr = IN6ADDR_LOOPBACK_INIT };
-		if (bind(fd, (struct sockaddr *)&a, sizeof(a)))
-			goto fail;
-	}
-	if (listen(fd, backlog))
-		goto fail;
-	return fd;
-fail:
-	close(fd);
-	return -1;
-}
-
-/* A non-blocking connect on loopback; returns the fd (maybe in progress). */
+/*
+ * A non-blocking connect on loopback; returns the fd, in progress or even
+ * failed: unlike loopback_connect() (../selftests/sockets.h), a socket in
+ * any state is a file to fuzz.
+ */
 static int tcp_connect(int family, int port)
 {
 	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -427,10 +393,10 @@ static void obj_make(struct rng *r)
 		return;
 	}
 	case 6:
-		fd = tcp_listener(family, 1 + rn(r, 16));
+		fd = loopback_listen(family, 1 + rn(r, 16), SOCK_NONBLOCK | SOCK_CLOEXEC, NULL);
 		if (fd >= 0)
 			obj_put_any(r, fd, family == AF_INET ? K_TCP4_LISTEN : K_TCP6_LISTEN,
-				    sock_port(fd));
+				    sock_local_port(fd));
 		return;
 	case 7:
 		fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -493,7 +459,7 @@ static void obj_make(struct rng *r)
 		/*
 		 * An epoll file holding only a private eventfd.  Never a pool:
 		 * a pool in an epoll file registered in that pool hangs the
-		 * kernel (see repro_epoll_loop.c).
+		 * kernel (see ../selftests/repro_epoll_loop.c).
 		 */
 		struct epoll_event ee = { .events = EPOLLIN };
 		int efd = eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -1536,10 +1502,10 @@ int main(int argc, char **argv)
 		write(fd, "regular file\n", 13);
 		close(fd);
 	}
-	hl4 = tcp_listener(AF_INET, 512);
-	hl6 = tcp_listener(AF_INET6, 512);
-	lport4 = sock_port(hl4);
-	lport6 = sock_port(hl6);
+	hl4 = loopback_listen(AF_INET, 512, SOCK_NONBLOCK | SOCK_CLOEXEC, NULL);
+	hl6 = loopback_listen(AF_INET6, 512, SOCK_NONBLOCK | SOCK_CLOEXEC, NULL);
+	lport4 = sock_local_port(hl4);
+	lport6 = sock_local_port(hl6);
 	for (int i = 0; i < NOBJ; i++)
 		objs[i].fd = -1;
 	for (int i = 0; i < NCLOSED; i++)

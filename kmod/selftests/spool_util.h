@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 
 #include "uapi/spool.h"
+#include "sockets.h"
 
 #define SPOOL_PATH	"/dev/" SPOOL_DEVICE_NAME
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -81,12 +82,5 @@ int next_fd(void);
 /* Both limits to n (fails the test if not allowed); the soft one only. */
 void raise_nofile(rlim_t n);
 void set_nofile_soft(rlim_t n);
-
-/*
- * A small file (sysfs, procfs) read into buf without its trailing newline
- * (its length, or -1), or written with s (0, or -1 with errno).
- */
-int file_get(const char *path, char *buf, size_t size);
-int file_put(const char *path, const char *s);
 
 #endif /* SPOOL_SELFTEST_UTIL_H */

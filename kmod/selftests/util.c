@@ -108,63 +108,27 @@ void *bad_ptr(void)
 	return p;
 }
 
-static socklen_t loopback(int family, int port, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (family == AF_INET6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_addr = in6addr_loopback;
-		s6->sin6_port = htons(port);
-		return sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		s4->sin_port = htons(port);
-		return sizeof(*s4);
-	}
-}
-
 int local_port(int fd)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
+	int port = sock_local_port(fd);
 
-	ASSERT_EQ(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
-	if (ss.ss_family == AF_INET6)
-		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	ASSERT_GE(port, 0);
+	return port;
 }
 
 int tcp_listen(int family, int backlog, int *port)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = loopback(family, 0, &ss);
-	int fd, one = 1;
+	int fd = loopback_listen(family, backlog, SOCK_CLOEXEC, port);
 
-	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ASSERT_GE(fd, 0);
-	ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)),
-		  0);
-	ASSERT_EQ(bind(fd, (struct sockaddr *)&ss, len), 0);
-	ASSERT_EQ(listen(fd, backlog), 0);
-	if (port)
-		*port = local_port(fd);
 	return fd;
 }
 
 int tcp_connect(int family, int port)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = loopback(family, port, &ss);
-	int fd;
+	int fd = loopback_connect(family, port, SOCK_CLOEXEC);
 
-	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ASSERT_GE(fd, 0);
-	ASSERT_EQ(connect(fd, (struct sockaddr *)&ss, len), 0);
 	return fd;
 }
 
@@ -181,7 +145,7 @@ void tcp_pair(int family, int *srv, int *cli)
 int udp_socket(void)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = loopback(AF_INET, 0, &ss);
+	socklen_t len = loopback_addr(AF_INET, 0, &ss);
 	int fd;
 
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -396,32 +360,4 @@ void delayed_signal(struct delayed *d, int ms)
 void delayed_join(struct delayed *d)
 {
 	ASSERT_EQ(pthread_join(d->thread, NULL), 0);
-}
-
-/* Reads a small file into buf, without its trailing newline. */
-int file_get(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY), n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	while (n > 0 && buf[n - 1] == '\n')
-		n--;
-	buf[n] = 0;
-	return n;
-}
-
-int file_put(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY), n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n < 0 ? -1 : 0;
 }

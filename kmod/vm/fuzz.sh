@@ -19,6 +19,7 @@ set -uo pipefail
 ko=${1:?usage: fuzz.sh /abs/path/spool.ko}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 fuzzdir=${FUZZ_DIR:-$here/../fuzz}
+testdir=$here/../selftests	# isolation and the reproducers
 seed=${SEED:-1} duration=${DURATION:-120} threads=${THREADS:-4}
 check_name=fuzz
 . "$here/../../scripts/vm/lib.sh"
@@ -44,9 +45,10 @@ sock_base=$(sockstat)
 note "sockstat baseline: $sock_base"
 note "kernel $(uname -r), module $ko, seed $seed, $duration s, $threads threads"
 
-for prog in spool_fuzz isolation repro_cycle_efault repro_epoll_loop; do
-	if [[ ! -x $fuzzdir/$prog ]]; then
-		not_ok "$fuzzdir/$prog missing (make -C kmod/fuzz)"
+for prog in "$fuzzdir/spool_fuzz" "$testdir/isolation" \
+	"$testdir/repro_cycle_efault" "$testdir/repro_epoll_loop"; do
+	if [[ ! -x $prog ]]; then
+		not_ok "$prog missing (make -C kmod/fuzz; make -C kmod/selftests)"
 		finish
 	fi
 done
@@ -83,12 +85,12 @@ sed 's/^/#   /' "$stat" | grep -E ' (pools|files|registers|wait_calls|cycle_call
 
 # --- isolation ------------------------------------------------------------------
 log=/tmp/spool_isolation.log
-timeout -k 10 300 "$fuzzdir/isolation" 2>&1 | tee "$log"
+timeout -k 10 300 "$testdir/isolation" 2>&1 | tee "$log"
 add_summary isolation "$log" "${PIPESTATUS[0]}"
 
 # --- regression tests of bugs the fuzzing found -----------------------------------
 log=/tmp/spool_cycle_efault.log
-timeout -k 10 60 "$fuzzdir/repro_cycle_efault" >"$log" 2>&1
+timeout -k 10 60 "$testdir/repro_cycle_efault" >"$log" 2>&1
 rc=$?
 cat "$log"
 if ((rc == 0)); then
@@ -115,7 +117,7 @@ fi
 # On an affected module the task hangs for good (and the module stays in use),
 # so this runs after everything else.
 loaded || insmod "$ko"
-"$fuzzdir/repro_epoll_loop" register >/tmp/spool_epoll_loop.log 2>&1 &
+"$testdir/repro_epoll_loop" register >/tmp/spool_epoll_loop.log 2>&1 &
 pid=$!
 for _ in $(seq 100); do
 	kill -0 "$pid" 2>/dev/null || break
@@ -124,7 +126,7 @@ done
 if kill -0 "$pid" 2>/dev/null; then
 	not_ok "epoll loop: REGISTER of an epoll file holding the pool hangs (task in state" \
 		"$(awk '{print $3}' /proc/$pid/stat) at $(cat /proc/$pid/wchan 2>/dev/null)," \
-		"unkillable; see kmod/fuzz/repro_epoll_loop.c)"
+		"unkillable; see kmod/selftests/repro_epoll_loop.c)"
 	kill -9 "$pid" 2>/dev/null
 else
 	wait "$pid"
@@ -139,7 +141,7 @@ else
 	# Since the fix the wake variant cannot loop either (its REGISTER is
 	# refused too); EPOLL_WAKE_CHECK=0 skips it on a module known to lock up.
 	if [[ ${EPOLL_WAKE_CHECK:-1} == 1 ]]; then
-		timeout -k 5 20 "$fuzzdir/repro_epoll_loop" wake >/tmp/spool_epoll_wake.log 2>&1
+		timeout -k 5 20 "$testdir/repro_epoll_loop" wake >/tmp/spool_epoll_wake.log 2>&1
 		rc=$?
 		if ((rc == 0)) &&
 			grep -q '^REGISTER epoll in pool: -1 Invalid argument' /tmp/spool_epoll_wake.log; then

@@ -47,6 +47,7 @@
 #include <sys/wait.h>
 
 #include "uapi/spool.h"
+#include "sockets.h"
 
 #define U64(p)		((__u64)(uintptr_t)(p))
 #define NFD		1024
@@ -97,31 +98,6 @@ static int drop_privs_in(int in_group)
 static int drop_privs(void)
 {
 	return drop_privs_in(1);
-}
-
-static int tcp_listener(int *port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 64) ||
-	    getsockname(fd, (struct sockaddr *)&a, &len))
-		return -1;
-	*port = ntohs(a.sin_port);
-	return fd;
-}
-
-static int tcp_connect(int port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)))
-		return -1;
-	return fd;
 }
 
 static int queued(int fd)
@@ -300,15 +276,15 @@ static void test_two_processes(void)
 	/* A: filler files, so A's numbers cover B's range densely. */
 	for (int i = 0; i < 200; i++)
 		extra[i] = eventfd(0, 0);
-	lfd = tcp_listener(&port);
+	lfd = loopback_listen(AF_INET, 64, 0, &port);
 	pool = open("/dev/spool", O_RDWR);
 	for (int i = 0; i < 8; i++) {
-		cli[i] = tcp_connect(port);
+		cli[i] = loopback_connect(AF_INET, port, 0);
 		srv[i] = accept(lfd, NULL, NULL);
 		if (cli[i] >= 0 && srv[i] >= 0)
 			nsrv++;
 	}
-	pending = tcp_connect(port);	/* left in the backlog */
+	pending = loopback_connect(AF_INET, port, 0);	/* left in the backlog */
 	if (pipe(pipes))
 		pipes[0] = pipes[1] = -1;
 	efd = eventfd(0, 0);
@@ -414,11 +390,11 @@ static int unprivileged_ops(void *arg)
 		return 2;
 	if (ioctl(pool, SPOOL_IOC_VERSION, &v) || v.abi_version != SPOOL_ABI_VERSION)
 		return 3;
-	lfd = tcp_listener(&port);
+	lfd = loopback_listen(AF_INET, 64, 0, &port);
 	if (lfd < 0 || ioctl(pool, SPOOL_IOC_REGISTER, &(struct spool_reg){
 			.fd = lfd, .events = SPOOL_IN, .flags = SPOOL_F_ACCEPT, .cookie = 1 }))
 		return 4;
-	cli = tcp_connect(port);
+	cli = loopback_connect(AF_INET, port, 0);
 	if (cli < 0)
 		return 5;
 	{
@@ -525,31 +501,6 @@ static void test_unprivileged(void)
 
 /* ---- 4. limits for an unprivileged user ------------------------------------- */
 
-static int param_get(const char *name, char *buf, size_t len)
-{
-	int fd = open(name, O_RDONLY), n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	return 0;
-}
-
-static int param_set(const char *name, const char *val)
-{
-	int fd = open(name, O_WRONLY), ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-	close(fd);
-	return ok ? 0 : -1;
-}
-
 static int limited_ops(void *arg)
 {
 	static struct spool_event ev[16];
@@ -562,7 +513,7 @@ static int limited_ops(void *arg)
 	(void)arg;
 	if (drop_privs())
 		return 1;
-	if (param_set(PARAMS "max_files", "100000") == 0 || errno != EACCES)
+	if (file_put(PARAMS "max_files", "100000") == 0 || errno != EACCES)
 		return 2;
 	pool = open("/dev/spool", O_RDWR);
 	pool2 = open("/dev/spool", O_RDWR);
@@ -580,8 +531,8 @@ static int limited_ops(void *arg)
 	      errno == ENOSPC))
 		return 6;
 	/* An accepted connection registered in a full pool: conn.reg -ENOSPC. */
-	lfd = tcp_listener(&port);
-	if (tcp_connect(port) < 0)
+	lfd = loopback_listen(AF_INET, 64, 0, &port);
+	if (loopback_connect(AF_INET, port, 0) < 0)
 		return 7;
 	{
 		struct spool_accept a = { .fd = lfd, .max_conns = 8, .conns = U64(conns),
@@ -670,7 +621,7 @@ static void test_limits(void)
 
 	for (int i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), PARAMS "%s", names[i]);
-		if (param_get(path, saved[i], sizeof(saved[i])) || param_set(path, low[i])) {
+		if (file_get(path, saved[i], sizeof(saved[i])) < 0 || file_put(path, low[i])) {
 			result(0, "limits: cannot read or set %s", path);
 			return;
 		}
@@ -678,7 +629,7 @@ static void test_limits(void)
 	rc = run_child(limited_ops, NULL);
 	for (int i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), PARAMS "%s", names[i]);
-		if (param_set(path, saved[i]) || param_get(path, now, sizeof(now)) ||
+		if (file_put(path, saved[i]) || file_get(path, now, sizeof(now)) < 0 ||
 		    strcmp(now, saved[i]))
 			restored = 0;
 	}
