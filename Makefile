@@ -98,7 +98,8 @@ check-build: setup
 # The provider's tests on the host, where there is no module, in three runs:
 # every test on the backend auto picks here (uring: io_uring is native on
 # this kernel), each conformance scenario on the JDK's provider and on
-# SPOOL; the "spool"-tagged batching and reliability tests on uring; and
+# SPOOL; the "spool"-tagged batching and reliability tests on uring (not
+# those also tagged "module", which test the module itself); and
 # the conformance, race and real-server tests again on plain epoll, the
 # fallback where neither the module nor io_uring is to be had.
 PROVIDER_REPORTS := $(CURDIR)/provider/target/surefire-reports
@@ -106,7 +107,7 @@ check-provider-host: setup
 	@rm -rf $(PROVIDER_REPORTS) $(PROVIDER_REPORTS)-uring $(PROVIDER_REPORTS)-epoll; \
 	$(MVN) verify; rc=$$?; \
 	echo "=== the batching tests on the uring backend"; \
-	$(MVN) -pl provider surefire:test -Dgroups=spool -Dspool.test.excludedGroups=host \
+	$(MVN) -pl provider surefire:test -Dgroups=spool -Dspool.test.excludedGroups=host,module \
 		-Dspool.backend=uring -Dspool.expectBackend=uring \
 		-Dspool.test.reports=$(PROVIDER_REPORTS)-uring || rc=1; \
 	echo "=== conformance, races and real servers on the epoll backend"; \

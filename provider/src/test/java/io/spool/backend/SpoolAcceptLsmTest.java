@@ -36,8 +36,11 @@ import org.junit.jupiter.api.Test;
  * throws what the JDK's does. Tagged "spool": in the VM, as root, with the
  * module loaded and the AppArmor profile spool-deny-accept that
  * provider/vm/check-provider.sh loads (kmod/selftests/deny-accept.apparmor).
+ * Tagged "module" too: it tests the module itself, so the host's run of
+ * the "spool" tests on uring leaves it out.
  */
 @Tag("spool")
+@Tag("module")
 class SpoolAcceptLsmTest {
     static final Path PARAM = Path.of("/sys/module/spool/parameters/unchecked_accept");
     static final String PROFILE = "spool-deny-accept";
