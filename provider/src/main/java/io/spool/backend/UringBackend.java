@@ -113,12 +113,17 @@ public final class UringBackend implements Backend {
 
     @Override
     public Poller openPoller() throws IOException {
-        return new UringPoller(Config.get().writeBehind);
+        return new UringPoller(Config.get().writeBehind, SQ_ENTRIES, CQ_ENTRIES);
     }
 
     /** A poller with write-behind on or off, whatever {@code spool.writeBehind} says (for tests). */
     Poller openPoller(boolean writeBehind) throws IOException {
-        return new UringPoller(writeBehind);
+        return new UringPoller(writeBehind, SQ_ENTRIES, CQ_ENTRIES);
+    }
+
+    /** A poller whose rings have these sizes (for tests: a small CQ overflows). */
+    Poller openPoller(boolean writeBehind, int sqEntries, int cqEntries) throws IOException {
+        return new UringPoller(writeBehind, sqEntries, cqEntries);
     }
 
     private static volatile String unavailable;
@@ -224,6 +229,9 @@ public final class UringBackend implements Backend {
         private long arenaAddr;
         private final int arenaMax;
         private final int recvMax;
+        /** The rings' sizes: SQ_ENTRIES and CQ_ENTRIES but in tests. */
+        private final int sqEntries;
+        private final int cqEntries;
 
         // registrations, indexed by fd
         private int[] events = new int[64];
@@ -268,11 +276,13 @@ public final class UringBackend implements Backend {
         private int[] deferredFlags = new int[0];
         private int nrDeferred;
 
-        UringPoller(boolean writeBehind) throws IOException {
+        UringPoller(boolean writeBehind, int sqEntries, int cqEntries) throws IOException {
             syncSend = writeBehind;
+            this.sqEntries = sqEntries;
+            this.cqEntries = cqEntries;
             int efd = C_eventfd();
             try {
-                ring = Uring.open(SQ_ENTRIES, CQ_ENTRIES, SETUP);
+                ring = Uring.open(sqEntries, cqEntries, SETUP);
             } catch (IOException e) {
                 IO.closeQuietly(efd);
                 throw e;
@@ -302,7 +312,7 @@ public final class UringBackend implements Backend {
 
         @Override
         public boolean addSend(int fd, long address, int len) {
-            if (!syncSend || len <= 0 || nrSend == SQ_ENTRIES) {
+            if (!syncSend || len <= 0 || nrSend == sqEntries) {
                 return false;
             }
             if (nrSend == sendFd.length) {
@@ -340,7 +350,7 @@ public final class UringBackend implements Backend {
                 return;
             }
             Uring old = ring;
-            Uring fresh = Uring.open(SQ_ENTRIES, CQ_ENTRIES, SETUP);
+            Uring fresh = Uring.open(sqEntries, cqEntries, SETUP);
             // what the old ring already posted is handled by the next poll
             int n = old.ready();
             ensureDeferred(nrDeferred + n);
@@ -599,9 +609,34 @@ public final class UringBackend implements Backend {
             }
             reap(sink);
             if (sendsDone < sends) {
+                reapOverflow(sink);
+            }
+            if (sendsDone < sends) {
                 sendsLate(sends, sink);
             }
             return report(sink);
+        }
+
+        /**
+         * Completions the CQ had no room for wait in the kernel's overflow
+         * list (IORING_SQ_CQ_OVERFLOW; never dropped, IORING_FEAT_NODROP),
+         * and with DEFER_TASKRUN some may wait in deferred work: a
+         * GETEVENTS enter moves them in as the reaping frees room. They
+         * were done inside the submission all the same; without this they
+         * looked like requests that had not completed.
+         */
+        private boolean overflowed() {
+            return (ring.sqFlags() & (Uring.IORING_SQ_CQ_OVERFLOW | Uring.IORING_SQ_TASKRUN)) != 0;
+        }
+
+        private void reapOverflow(Sink sink) throws IOException {
+            while (overflowed()) {
+                ring.enter(0, true, -1);
+                if (ring.ready() == 0) {
+                    break;
+                }
+                reap(sink);
+            }
         }
 
         /** Handles every completion posted so far. */
@@ -906,6 +941,13 @@ public final class UringBackend implements Backend {
         private void receive(int recvs, int[] result, int[] room) throws IOException {
             ring.enter(0, false, -1);
             int got = takeReceives(result, room);
+            while (got < recvs && overflowed()) {
+                ring.enter(0, true, -1);
+                if (ring.ready() == 0) {
+                    break;
+                }
+                got += takeReceives(result, room);
+            }
             if (got < recvs) {
                 syncRecv = false;
                 Counters.FALLBACKS.increment();

@@ -268,6 +268,68 @@ class UringPollerTest {
     }
 
     /**
+     * More completions than the CQ holds (at 10,000 busy connections a poll
+     * receives and probes for thousands of sockets, two completions each,
+     * against 8,192 CQ entries): the rest wait in the kernel's overflow
+     * list. The poller took them for receives that had not completed, and
+     * turned read-ahead and write-behind off for good. Here a CQ of 32
+     * entries against 200 ready sockets: every request is received ahead,
+     * the poll still batches, and nothing fell back.
+     */
+    @Test
+    void overflowingCompletionQueueIsNoFallback() throws Exception {
+        int n = 200;
+        int lfd = listener();
+        List<Socket> clients = new ArrayList<>();
+        int[] fds = new int[n];
+        try (Poller p = new UringBackend().openPoller(true, 16, 32)) {
+            for (int i = 0; i < n; i++) {
+                clients.add(new Socket(InetAddress.getLoopbackAddress(), port(lfd)));
+                fds[i] = acceptFd(lfd);
+                p.register(fds[i], Linux.POLLIN, Poller.F_RECV, i);
+            }
+            p.poll(0, new Rec());
+            long fallbacks = Counters.FALLBACKS.sum();
+            for (int round = 0; round < 3; round++) {
+                for (Socket c : clients) {
+                    c.getOutputStream().write(new byte[100]);
+                }
+                Thread.sleep(50);
+                int[] got = new int[n];
+                long total = 0;
+                for (int polls = 0; total < 100L * n && polls < 50; polls++) {
+                    Rec r = new Rec();
+                    p.poll(1000, r);
+                    int d = 0;
+                    for (String e : r.events) {
+                        if (e.contains(":data")) {
+                            int len = r.data.get(d++).length;
+                            got[Integer.parseInt(e.substring(0, e.indexOf(':')))] += len;
+                            total += len;
+                        }
+                    }
+                }
+                assertEquals(fallbacks, Counters.FALLBACKS.sum(), "fallbacks after round " + round);
+                assertEquals(Poller.FEAT_RECV | Poller.FEAT_SEND,
+                        p.features() & (Poller.FEAT_RECV | Poller.FEAT_SEND), "still batching");
+                for (int i = 0; i < n; i++) {
+                    assertEquals(100, got[i], "received ahead for socket " + i + ", round " + round);
+                }
+            }
+        } finally {
+            for (Socket c : clients) {
+                c.close();
+            }
+            for (int fd : fds) {
+                if (fd > 0) {
+                    IO.closeQuietly(fd);
+                }
+            }
+            IO.closeQuietly(lfd);
+        }
+    }
+
+    /**
      * 300 sockets with 4,000 bytes each do not fit the 1 MiB arena's slots
      * (3,495 bytes): the first poll's receives fill them, and the arena
      * doubles, so the next 4,000 bytes of each socket come whole, in one
