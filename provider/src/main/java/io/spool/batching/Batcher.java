@@ -170,16 +170,26 @@ public final class Batcher {
         }
     }
 
-    /** Queues this cycle's sends: at most one per channel, even if it is listed twice. */
-    public void queueSends() {
+    /**
+     * Queues this cycle's sends: at most one per channel, even if it is
+     * listed twice. Returns false when the poller's batch filled up first:
+     * staged bytes are left that no send carries and no POLLOUT waits for,
+     * so the cycle must not wait, and the next one queues them.
+     */
+    public boolean queueSends() {
         assert cycleLock.isHeldByCurrentThread();
         for (SocketBatch b : staged) {
-            if (b.stagedOn == this && !(b.queuedBy == this && b.queuedIn == cycle) && b.addSend(poller)) {
-                b.queuedBy = this;
-                b.queuedIn = cycle;
-                sending.add(b);
+            if (b.stagedOn == this && !(b.queuedBy == this && b.queuedIn == cycle)) {
+                if (b.addSend(poller)) {
+                    b.queuedBy = this;
+                    b.queuedIn = cycle;
+                    sending.add(b);
+                } else if (b.hasUnsent() && (poller.features() & Poller.FEAT_SEND) != 0) {
+                    return false; // the batch is full
+                }
             }
         }
+        return true;
     }
 
     /** The backend is about to run the cycle (true) or has returned (false). */

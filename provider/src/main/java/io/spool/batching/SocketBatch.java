@@ -706,6 +706,11 @@ public final class SocketBatch {
     }
 
     /** Cycle building (selector thread, cycleLock): queue the send. */
+    /** Staged bytes no send has taken yet. */
+    boolean hasUnsent() {
+        return stage != null && stageLen > sendPos;
+    }
+
     boolean addSend(Poller poller) {
         assert stagedOn == null || stagedOn.isHeldByCurrentThread();
         if (stage == null || stageLen <= sendPos) {

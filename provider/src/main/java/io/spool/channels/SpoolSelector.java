@@ -190,21 +190,27 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
         int to = (int) Math.min(timeout, Integer.MAX_VALUE);
         processUpdateQueue();
         processDeregisterQueue(true);
+        boolean sendsLeft = false;
         if (features != 0) {
             resyncBatched();
             if (memReadyPending()) {
                 to = 0; // ready from memory: do not sleep in the kernel
             }
-            batcher.queueSends();
+            sendsLeft = !batcher.queueSends();
         }
         boolean blocking = (to != 0);
+        // the poller's batch of sends was full: the cycles that send the rest do not wait
+        int wait = to;
+        if (sendsLeft) {
+            to = 0;
+        }
         this.action = action;
         this.numKeysUpdated = 0;
         try {
             if (blocking) {
                 begin();
             }
-            long deadline = to > 0 ? System.nanoTime() + to * 1_000_000L : 0;
+            long deadline = wait > 0 ? System.nanoTime() + wait * 1_000_000L : 0;
             for (;;) {
                 int n;
                 boolean consumed = false;
@@ -231,16 +237,26 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
                 }
                 // a poll may hand over bytes or connections (read-ahead, accept-ahead) and
                 // report no descriptor: they are ready all the same, and no wait may follow
-                if (n > 0 || memArrivals != arrivals || poller.woken() || to == 0
+                if (n > 0 || memArrivals != arrivals || poller.woken() || consumed
                         || Thread.currentThread().isInterrupted()) {
                     break;
                 }
+                if (sendsLeft && blocking) {
+                    // the staged sends the last cycle had no room for, then the wait asked for
+                    sendsLeft = !batcher.queueSends();
+                    if (sendsLeft) {
+                        continue;
+                    }
+                    to = wait;
+                } else if (to == 0) {
+                    break;
+                }
                 if (to > 0) {
+                    // a signal (EINTR), a timeout rounded down, or cycles that sent: wait the rest
                     long left = deadline - System.nanoTime();
                     if (left <= 0) {
                         break;
                     }
-                    // a signal (EINTR) or a timeout rounded down: wait the rest
                     to = (int) Math.max(1, (left + 999_999) / 1_000_000);
                     continue;
                 }

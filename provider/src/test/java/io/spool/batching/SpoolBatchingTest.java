@@ -257,6 +257,81 @@ class SpoolBatchingTest {
         }
     }
 
+    /**
+     * More staged writes than one cycle may send (the backend's batch: 1,024
+     * sends on uring and on the module): the rest go in the next cycles of
+     * the same select, before it waits. They used to wait for the next
+     * select, whose wait nothing ended, since their peers waited for them:
+     * at 10,000 connections the server made a few selects a second.
+     */
+    @Test
+    void stagedWritesBeyondOneBatchGoBeforeTheWait() throws Exception {
+        SelectorProvider p = spool();
+        int n = 1100;
+        InetAddress lo = InetAddress.getLoopbackAddress();
+        try (ServerSocketChannel ssc = p.openServerSocketChannel(); Selector sel = p.openSelector()) {
+            ssc.bind(new InetSocketAddress(lo, 0), n);
+            List<Socket> clients = new ArrayList<>();
+            List<SocketChannel> server = new ArrayList<>();
+            try {
+                for (int i = 0; i < n; i++) {
+                    Socket s = new Socket(lo, ((InetSocketAddress) ssc.getLocalAddress()).getPort());
+                    clients.add(s);
+                    SocketChannel c = ssc.accept();
+                    c.configureBlocking(false);
+                    c.register(sel, SelectionKey.OP_READ);
+                    server.add(c);
+                }
+                sel.selectNow();
+                for (Socket s : clients) {
+                    s.getOutputStream().write('q');
+                }
+                Thread.sleep(300);
+                // every request taken, every reply written: staged, each socket's room is known
+                int replied = 0;
+                long staged0 = Counters.STAGED_WRITES.sum();
+                ByteBuffer one = ByteBuffer.allocate(1);
+                for (int polls = 0; replied < n && polls < 20; polls++) {
+                    sel.select(1000);
+                    for (SelectionKey k : sel.selectedKeys()) {
+                        SocketChannel c = (SocketChannel) k.channel();
+                        one.clear();
+                        if (c.read(one) == 1) {
+                            one.flip();
+                            assertEquals(1, c.write(one));
+                            replied++;
+                        }
+                    }
+                    sel.selectedKeys().clear();
+                }
+                assertEquals(n, replied, "every request read");
+                long staged = Counters.STAGED_WRITES.sum() - staged0;
+                assertTrue(staged > 1024, "replies staged: " + staged + " of " + n);
+                // one select: nothing is ready, it sends what is staged and waits its second
+                long t0 = System.nanoTime();
+                assertEquals(0, sel.select(1000));
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                int arrived = 0;
+                for (Socket s : clients) {
+                    if (s.getInputStream().available() > 0) {
+                        arrived++;
+                    }
+                }
+                System.out.println("SPOOL-MEASURE " + staged + " staged replies: " + arrived
+                        + " arrived after one select(1000) of " + ms + " ms");
+                assertEquals(n, arrived, "replies sent by the select that waited");
+                assertTrue(ms >= 900, "the select still waited: " + ms + " ms");
+            } finally {
+                for (Socket s : clients) {
+                    s.close();
+                }
+                for (SocketChannel c : server) {
+                    c.close();
+                }
+            }
+        }
+    }
+
     /** Staged bytes reach the peer before close, shutdownOutput and configureBlocking(true). */
     @Test
     void stagedBytesAreFlushed() throws Exception {
