@@ -284,3 +284,18 @@ soak-host:
 		-cp '$(COMPAT_CP):provider/target/spool-provider.jar:provider/target/lib/*' \
 		io.spool.compat.soak.SoakMain --conns $(SOAK_CONNS) --bytes $(SOAK_BYTES) \
 		--kills $(SOAK_KILLS) --client $(SOAK_CLIENT) --expect-backend $(HOST_BACKEND)
+
+# --- the sanitizer kernel (kmod/sanitize/README.md) ----------------------------
+# `make sanitizer-kernel`: Debian's linux-source-6.12 with KASAN, lockdep,
+# DEBUG_ATOMIC_SLEEP, kmemleak and UBSAN, the VM's drivers built in; cached
+# under ~/.cache/spool/sanitizer-kernel/, rebuilt only when its inputs change
+# (scripts/sanitizer-kernel.sh). `make check-sanitize`: the selftests, the
+# fuzzer (several seeds), the connect/close cycles and the provider's suite
+# on it, failing on any sanitizer report (scripts/check-sanitize.sh). Not in
+# `make check`: it takes longer than CI's budget.
+.PHONY: sanitizer-kernel check-sanitize
+sanitizer-kernel: setup
+	@scripts/sanitizer-kernel.sh
+
+check-sanitize: setup
+	@scripts/check-sanitize.sh

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Guest side of `make check-sanitize` (scripts/check-sanitize.sh), inside the
+# VM on the sanitizer kernel:
+#
+#   kmod/sanitize/vm-wrap.sh COMMAND [ARGS...]
+#
+# Forgets what kmemleak finds left over from boot (a scan, then clear: clear
+# only forgets objects a scan has reported), runs COMMAND (one of the guest
+# suites), then asks kmemleak for what leaked while it ran: two scans, more
+# than kmemleak's minimum object age (5 s) apart, so that an object freed a
+# moment late is not reported. The report goes to $VM_OUT/kmemleak.txt;
+# the host side reads it with the kernel log. Exits with COMMAND's status.
+set -uo pipefail
+
+kml=/sys/kernel/debug/kmemleak
+if [[ -w $kml ]]; then
+	echo scan >"$kml"
+	echo clear >"$kml"
+else
+	echo "# kmemleak: $kml is not writable; no leak scan"
+fi
+"$@"
+rc=$?
+if [[ -w $kml ]]; then
+	# spool.ko is unloaded by every suite: its memory is freed or leaked.
+	sleep 6
+	echo scan >"$kml"
+	sleep 6
+	echo scan >"$kml"
+	cat "$kml" >"$VM_OUT/kmemleak.txt"
+	echo "# kmemleak: $(grep -c '^unreferenced object' "$VM_OUT/kmemleak.txt") unreferenced objects"
+fi
+exit "$rc"

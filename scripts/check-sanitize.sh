@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# make check-sanitize: the module's guest suites on the sanitizer kernel
+# (scripts/sanitizer-kernel.sh: KASAN, lockdep, DEBUG_ATOMIC_SLEEP, kmemleak,
+# UBSAN), one boot each, then a scan of each boot's kernel log and kmemleak
+# report. Fails on any report the suppressions file does not name.
+#
+#   scripts/check-sanitize.sh
+#
+# Suites (SANITIZE_SUITES, in this order by default):
+#   kmod      the selftests and unload checks (kmod/vm/check-kmod.sh), no
+#             install test (this kernel has no module tree for dkms)
+#   fuzz      kmod/vm/fuzz.sh, one boot per seed of SANITIZE_SEEDS ("1 2 3"),
+#             SANITIZE_FUZZ_SECONDS (600) shared out among them
+#   cycles    the connect/close cycles (compat-tests/vm/soak.sh, SOAK_BYTES=0),
+#             SANITIZE_CYCLES (20000) of them
+#   provider  the provider's suite on the spool backend
+#             (provider/vm/check-provider.sh); JVMs under TCG on KASAN are slow
+# Output: SANITIZE_OUT (build/check-sanitize)/SUITE/{log.txt,dmesg.txt,
+# console.log,kmemleak.txt,reports.txt}, and summary.txt: per suite the wall
+# time, the suite's verdict, the fuzzer's calls, the reports.
+#
+# kmod/sanitize/suppressions: one extended regex a line (# comments), each
+# matched against a report's title line, each with the reason above it.
+set -uo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+out=${SANITIZE_OUT:-$repo/build/check-sanitize}
+suites=${SANITIZE_SUITES:-kmod fuzz cycles provider}
+seeds=${SANITIZE_SEEDS:-1 2 3}
+fuzz_total=${SANITIZE_FUZZ_SECONDS:-600}
+cycles=${SANITIZE_CYCLES:-20000}
+threads=${THREADS:-4}
+supp=$repo/kmod/sanitize/suppressions
+
+kdir=$(scripts/sanitizer-kernel.sh) || exit 1
+vmlinux=$kdir/vmlinux
+echo "check-sanitize: kernel $(cat "$kdir/include/config/kernel.release"), $vmlinux"
+
+# --- builds: the module against the sanitizer tree, the user-space programs --
+# Rebuilt only when a source or the kernel tree is newer than it, so that
+# two runs (other SANITIZE_SUITES, another SANITIZE_OUT) may share it.
+ko=$repo/build/kmod-variants/sanitize/spool.ko
+if [[ ! -f $ko ]] || [[ -n $(find kmod/Kbuild kmod/Makefile kmod/*.[ch] kmod/include \
+	"$kdir/../done" -newer "$ko" -print -quit) ]]; then
+	kmod/build-variant.sh sanitize sanitize KDIR="$kdir" SPOOL_PROC_STAT=1 || {
+		echo "check-sanitize: spool.ko does not build against $kdir:" >&2
+		tail -n 30 "$repo/build/kmod-variants/sanitize/build.log" >&2
+		exit 1
+	}
+fi
+make -s -C kmod selftests || exit 1
+make -s -C kmod/fuzz || exit 1
+case " $suites " in
+*" provider "*) ${MVN:-mvn} -q -pl provider -am -DskipTests package || exit 1 ;;
+esac
+
+# --- the suites ----------------------------------------------------------
+# kasan_multi_shot: every KASAN report, not the first only; a log buffer
+# large enough for all of them.
+append="kasan_multi_shot log_buf_len=16M pci=noacpi"
+mkdir -p "$out"
+summary=$out/summary.txt
+: >"$summary"
+status=0
+
+# Report titles: KASAN, KCSAN, UBSAN, lockdep's, might_sleep's, kmemleak's,
+# and whatever else the kernel calls a bug or a warning.
+titles='BUG: KASAN|BUG: KCSAN|UBSAN:|WARNING: possible (circular|recursive) locking|WARNING: inconsistent lock state|WARNING: (bad unlock balance|lock held when returning|suspicious RCU usage|held lock freed)|possible irq lock inversion|BUG: sleeping function called|BUG: scheduling while atomic|BUG: workqueue leaked lock|BUG: (soft|hard) lockup|INFO: task .* blocked|general protection fault|kernel BUG at|Oops|WARNING: CPU:|BUG: unable to handle|unreferenced object'
+
+scan() {	# scan DIR: writes DIR/reports.txt; prints the count not suppressed
+	local dir=$1 f n=0 line
+	: >"$dir/reports.txt"
+	for f in dmesg.txt kmemleak.txt; do
+		[[ -f $dir/$f ]] || continue
+		# the console has what dmesg lost if the guest died
+		grep -nE "$titles" "$dir/$f" | while IFS= read -r line; do
+			echo "$f:$line"
+		done >>"$dir/reports.txt"
+	done
+	if [[ ! -f $dir/dmesg.txt && -f $dir/console.log ]]; then
+		grep -nE "$titles" "$dir/console.log" | sed 's/^/console.log:/' >>"$dir/reports.txt"
+	fi
+	if [[ -f $supp ]]; then
+		local re
+		re=$(grep -vE '^[[:space:]]*(#|$)' "$supp" | paste -sd'|')
+		if [[ -n $re ]]; then
+			grep -E "$re" "$dir/reports.txt" | sed 's/^/suppressed: /' >"$dir/suppressed.txt"
+			grep -vE "$re" "$dir/reports.txt" >"$dir/reports.tmp"
+			mv "$dir/reports.tmp" "$dir/reports.txt"
+		fi
+	fi
+	wc -l <"$dir/reports.txt"
+}
+
+run_suite() {	# run_suite NAME TIMEOUT [run options] -- COMMAND...
+	local name=$1 timeout=$2 dir=$out/$1 start rc n calls verdict
+	shift 2
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	start=$(date +%s)
+	scripts/vm-suite.sh "sanitize-$name" "$dir" "$timeout" "$dir" \
+		--kernel "$vmlinux" --mem 4G --append "$append" "$@"
+	rc=$?
+	n=$(scan "$dir")
+	calls=$(grep -oE '^# [0-9]+ checked calls' "$dir/log.txt" | awk '{ print $2 }' | tail -n 1)
+	verdict=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$dir/log.txt" | tail -n 1)
+	printf '%-10s %5d s  exit %-3d %-22s %s  %d report(s)\n' "$name" \
+		$(($(date +%s) - start)) "$rc" "${verdict:-no summary}" \
+		"${calls:+calls $calls,}" "$n" | tee -a "$summary"
+	if ((n)); then
+		sed 's/^/    /' "$dir/reports.txt" | head -n 40 | tee -a "$summary"
+		status=1
+	fi
+	((rc == 0)) || status=1
+}
+
+wrap=(kmod/sanitize/vm-wrap.sh)
+for s in $suites; do
+	case $s in
+	kmod)
+		run_suite kmod 5400 --env INSTALL_TEST=0 -- \
+			"${wrap[@]}" kmod/vm/check-kmod.sh "$ko" ;;
+	fuzz)
+		set -- $seeds
+		per=$((fuzz_total / $#))
+		for seed; do
+			run_suite "fuzz-$seed" $((per * 3 + 1800)) --tcg multi \
+				--env SEED="$seed" --env DURATION="$per" --env THREADS="$threads" -- \
+				"${wrap[@]}" kmod/vm/fuzz.sh "$ko"
+		done ;;
+	cycles)
+		run_suite cycles 5400 --tcg multi --env SOAK_BYTES=0 --env CYCLES="$cycles" \
+			--env SOAK_OUT="$out/cycles" -- \
+			"${wrap[@]}" compat-tests/vm/soak.sh "$ko" ;;
+	provider)
+		run_suite provider 14400 -- \
+			"${wrap[@]}" provider/vm/check-provider.sh "$ko" "$out/provider" ;;
+	*) echo "check-sanitize: unknown suite '$s'" >&2; exit 2 ;;
+	esac
+done
+
+echo "check-sanitize: summary in $summary"
+cat "$summary" | grep -v '^    ' | sed 's/^/  /'
+((status == 0)) && echo "check-sanitize: clean" || echo "check-sanitize: FAILED"
+exit "$status"

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Builds the sanitizer kernel (make sanitizer-kernel): Debian's
+# linux-source-6.12, tinyconfig plus kmod/sanitize/sanitize.config
+# (KASAN, lockdep, DEBUG_ATOMIC_SLEEP, kmemleak, UBSAN; the VM's drivers
+# built in), in a cache outside the clone:
+#
+#   ${XDG_CACHE_HOME:-$HOME/.cache}/spool/sanitizer-kernel/KEY/
+#       src/      the unpacked source
+#       build/    the O= build tree: KDIR for spool.ko, build/vmlinux to boot
+#       build.log the build's log
+#       done      written last; its presence means the tree is complete
+#
+# KEY hashes the inputs: the source package's version, the fragment, the
+# base config's name and the compiler's version. A tree with the same KEY is
+# reused; any change makes a new one. Prints the build directory.
+#
+#   scripts/sanitizer-kernel.sh [--dir]   build if needed; print build/
+#   --dir only prints where it would be, building nothing.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+pkg=${SANITIZE_SOURCE_PKG:-linux-source-6.12}
+fragment=$repo/kmod/sanitize/sanitize.config
+base=tinyconfig
+root=${XDG_CACHE_HOME:-$HOME/.cache}/spool/sanitizer-kernel
+
+version=$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null) || version=
+tarball=$(ls /usr/src/"$pkg".tar.xz 2>/dev/null || true)
+if [[ -z $version || -z $tarball ]]; then
+	echo "sanitizer-kernel: $pkg is not installed; run 'make setup'" >&2
+	exit 1
+fi
+key=$({
+	echo "$pkg $version $base"
+	gcc --version | head -n 1
+	cat "$fragment"
+} | sha256sum | cut -c1-16)
+dir=$root/$key
+
+if [[ ${1:-} == --dir ]]; then
+	echo "$dir/build"
+	exit 0
+fi
+if [[ -f $dir/done ]]; then
+	echo "$dir/build"
+	exit 0
+fi
+
+jobs=${SANITIZE_JOBS:-$(nproc)}
+echo "sanitizer-kernel: building $pkg $version ($key) in $dir;" \
+     "log in $dir/build.log" >&2
+rm -rf "$dir"
+mkdir -p "$dir/src" "$dir/build"
+start=$SECONDS
+{
+	echo "# $pkg $version, $base + kmod/sanitize/sanitize.config, -j$jobs"
+	tar -xf "$tarball" -C "$dir/src" --strip-components=1
+	cd "$dir/src"
+	make O="$dir/build" "$base"
+	scripts/kconfig/merge_config.sh -m -O "$dir/build" \
+		"$dir/build/.config" "$fragment"
+	make O="$dir/build" olddefconfig
+	# Every line of the fragment must have survived olddefconfig: a
+	# symbol the kernel dropped or a dependency missed is an error here,
+	# not a sanitizer silently absent.
+	missing=0
+	while IFS= read -r line; do
+		[[ $line == CONFIG_* ]] || continue
+		sym=${line%%=*} val=${line#*=}
+		if [[ $val == n ]]; then
+			grep -q "^$sym=" "$dir/build/.config" &&
+				{ echo "sanitize.config: $sym is not off"; missing=1; }
+		else
+			grep -qxF "$line" "$dir/build/.config" ||
+				{ echo "sanitize.config: $line did not take"; missing=1; }
+		fi
+	done <"$fragment"
+	((missing == 0))
+	# modules: no module of its own, but it writes Module.symvers,
+	# which modpost needs to build spool.ko against this tree
+	nice make O="$dir/build" -j"$jobs" vmlinux bzImage modules
+	echo "# built in $((SECONDS - start)) s"
+} >"$dir/build.log" 2>&1 || {
+	echo "sanitizer-kernel: the build failed; the end of $dir/build.log:" >&2
+	tail -n 30 "$dir/build.log" >&2
+	exit 1
+}
+du -sh "$dir" | sed 's/^/sanitizer-kernel: size /' >&2
+echo "sanitizer-kernel: built in $((SECONDS - start)) s" >&2
+date -u +%FT%TZ >"$dir/done"
+echo "$dir/build"
