@@ -380,7 +380,8 @@ public final class UringBackend implements Backend {
 
         private void ensureDeferred(int n) {
             if (n > deferredUd.length) {
-                int c = Math.max(n, 16);
+                // doubled: takeReceives asks for one more at a time, thousands per poll at scale
+                int c = Math.max(n, Math.max(16, deferredUd.length * 2));
                 deferredUd = Arrays.copyOf(deferredUd, c);
                 deferredRes = Arrays.copyOf(deferredRes, c);
                 deferredFlags = Arrays.copyOf(deferredFlags, c);
