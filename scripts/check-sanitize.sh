@@ -78,6 +78,9 @@ scan() {	# scan DIR: writes DIR/reports.txt; prints the count not suppressed
 			echo "$f:$line"
 		done >>"$dir/reports.txt"
 	done
+	if [[ -f $dir/lockdep.txt ]] && ! grep -q 'debug_locks: 1' "$dir/lockdep.txt"; then
+		echo "lockdep.txt: lockdep turned itself off: $(cat "$dir/lockdep.txt")" >>"$dir/reports.txt"
+	fi
 	if [[ ! -f $dir/dmesg.txt && -f $dir/console.log ]]; then
 		grep -nE "$titles" "$dir/console.log" | sed 's/^/console.log:/' >>"$dir/reports.txt"
 	fi

@@ -30,4 +30,10 @@ if [[ -w $kml ]]; then
 	cat "$kml" >"$VM_OUT/kmemleak.txt"
 	echo "# kmemleak: $(grep -c '^unreferenced object' "$VM_OUT/kmemleak.txt") unreferenced objects"
 fi
+# lockdep turns itself off after its first report, or when it runs out of
+# room (MAX_LOCKDEP_*): then it has stopped looking, and the host side fails.
+if [[ -r /proc/lockdep_stats ]]; then
+	grep -E 'debug_locks:' /proc/lockdep_stats | tr -s ' ' >"$VM_OUT/lockdep.txt"
+	echo "# lockdep: $(cat "$VM_OUT/lockdep.txt")"
+fi
 exit "$rc"
