@@ -23,7 +23,7 @@ sockstat() {
 		/proc/net/sockstat /proc/net/sockstat6 2>/dev/null
 }
 gauges() { awk '$1 == "pools" || $1 == "files"' "$stat" 2>/dev/null; }
-pattern='BUG|WARNING|Oops|[Ll][Ee][Aa][Kk]|general protection|soft lockup|hung task|Call Trace'
+pattern='(^|[^[:alpha:]_])BUG|WARNING|Oops|[Ll][Ee][Aa][Kk]|general protection|soft lockup|hung task|Call Trace'
 
 # Marks the kernel log; the checks below read only what comes after it.
 mark_kernel_log() {
