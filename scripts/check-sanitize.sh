@@ -8,7 +8,9 @@
 #
 # Suites (SANITIZE_SUITES, in this order by default):
 #   kmod      the selftests and unload checks (kmod/vm/check-kmod.sh), no
-#             install test (this kernel has no module tree for dkms)
+#             install test (this kernel has no module tree for dkms); each
+#             selftest's time limit times SANITIZE_TIMEOUT_SCALE (10:
+#             HARNESS_TIMEOUT_SCALE, kmod/selftests/harness.h)
 #   fuzz      kmod/vm/fuzz.sh, one boot per seed of SANITIZE_SEEDS ("1 2 3"),
 #             SANITIZE_FUZZ_SECONDS (600) shared out among them
 #   cycles    the connect/close cycles (compat-tests/vm/soak.sh, SOAK_BYTES=0),
@@ -31,6 +33,7 @@ seeds=${SANITIZE_SEEDS:-1 2 3}
 fuzz_total=${SANITIZE_FUZZ_SECONDS:-600}
 cycles=${SANITIZE_CYCLES:-20000}
 threads=${THREADS:-4}
+scale=${SANITIZE_TIMEOUT_SCALE:-10}
 supp=$repo/kmod/sanitize/suppressions
 
 kdir=$(scripts/sanitizer-kernel.sh) || exit 1
@@ -122,7 +125,7 @@ wrap=(kmod/sanitize/vm-wrap.sh)
 for s in $suites; do
 	case $s in
 	kmod)
-		run_suite kmod 5400 --env INSTALL_TEST=0 -- \
+		run_suite kmod 7200 --env INSTALL_TEST=0 --env HARNESS_TIMEOUT_SCALE="$scale" -- \
 			"${wrap[@]}" kmod/vm/check-kmod.sh "$ko" ;;
 	fuzz)
 		set -- $seeds

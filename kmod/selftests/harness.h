@@ -16,6 +16,10 @@
  *          not ok N name # reason (file:line)
  *          N passed, N failed
  * Arguments: substrings selecting tests by name; -l lists the names.
+ * HARNESS_TIMEOUT_SCALE (environment; a number >= 1, default 1) multiplies
+ * every test's timeout, for kernels much slower than Debian's (make
+ * check-sanitize's KASAN and lockdep under TCG); what a test checks stays
+ * the same.
  *
  * Exactly one translation unit defines HARNESS_MAIN before including this
  * file; it gets the implementation and main(), which calls the optional
@@ -142,6 +146,7 @@ struct harness_state {
 
 static struct harness_test *harness_head, **harness_tail = &harness_head;
 static struct harness_state *harness_st;
+static double harness_scale = 1;
 const char *(*harness_precheck)(void);
 
 void harness_register(struct harness_test *t)
@@ -220,7 +225,7 @@ static double harness_now(void)
 /* Runs one test in a child; returns 1 if it passed. */
 static int harness_run(struct harness_test *t)
 {
-	double deadline;
+	double limit = t->timeout * harness_scale, deadline;
 	sigset_t chld;
 	int status = 0, done = 0;
 	pid_t pid;
@@ -245,7 +250,7 @@ static int harness_run(struct harness_test *t)
 		_exit(harness_st->failed);
 	}
 	setpgid(pid, pid);
-	deadline = harness_now() + t->timeout;
+	deadline = harness_now() + limit;
 	while (!done) {
 		double left = deadline - harness_now();
 		struct timespec ts;
@@ -268,8 +273,8 @@ static int harness_run(struct harness_test *t)
 		waitpid(pid, &status, 0);
 		if (!harness_st->failed)
 			snprintf(harness_st->reason, sizeof(harness_st->reason),
-				 "timeout after %d s (last check passed: %s)",
-				 t->timeout,
+				 "timeout after %.0f s (last check passed: %s)",
+				 limit,
 				 harness_st->last[0] ? harness_st->last : "none");
 		harness_st->failed = 1;
 	}
@@ -295,7 +300,7 @@ static int harness_run(struct harness_test *t)
 
 int main(int argc, char **argv)
 {
-	const char *why = NULL;
+	const char *why = NULL, *scale = getenv("HARNESS_TIMEOUT_SCALE");
 	struct harness_test *t;
 	int i, n = 0, passed = 0, failed = 0;
 	sigset_t chld;
@@ -310,6 +315,16 @@ int main(int argc, char **argv)
 		if (argv[i][0] == '-') {
 			fprintf(stderr, "usage: %s [-l] [name-substring...]\n",
 				argv[0]);
+			return 2;
+		}
+	}
+	if (scale && *scale) {
+		char *end;
+
+		harness_scale = strtod(scale, &end);
+		if (*end || !(harness_scale >= 1 && harness_scale <= 1000)) {
+			fprintf(stderr, "HARNESS_TIMEOUT_SCALE '%s': want a number from 1 to 1000\n",
+				scale);
 			return 2;
 		}
 	}
@@ -328,6 +343,8 @@ int main(int argc, char **argv)
 		why = harness_precheck();
 	if (why)
 		harness_note("%s", why);
+	if (harness_scale != 1)
+		harness_note("time limits x%g (HARNESS_TIMEOUT_SCALE)", harness_scale);
 
 	for (t = harness_head; t; t = t->next) {
 		if (!harness_selected(t->name, argc, argv))

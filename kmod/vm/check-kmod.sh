@@ -8,7 +8,8 @@
 # back to baseline and a clean kernel log; then installing it as users do
 # (kmod/vm/check-install.sh). Prints one line per check and ends with exactly
 # one line "N passed, N failed". Environment: SPOOL_SELFTEST (the selftest
-# binary; default kmod/selftests/spool_test), SELFTEST_TIMEOUT (s),
+# binary; default kmod/selftests/spool_test), SELFTEST_TIMEOUT (s; default
+# 1200 times HARNESS_TIMEOUT_SCALE, which the harness applies to each test),
 # INSTALL_HOST_OUT (where kmod/check-install-host.sh left its results),
 # INSTALL_TEST=0 (skips the install test: make check-sanitize's kernel has
 # no module tree for dkms and depmod).
@@ -69,7 +70,9 @@ if [[ ! -x $selftest ]]; then
 	not_ok "selftests: $selftest missing or not executable"
 else
 	log=/tmp/spool_test.log
-	timeout -k 10 "${SELFTEST_TIMEOUT:-1200}" "$selftest" "$@" 2>&1 | tee "$log"
+	limit=${SELFTEST_TIMEOUT:-$(awk -v s="${HARNESS_TIMEOUT_SCALE:-1}" \
+		'BEGIN { s += 0; printf "%d", 1200 * (s > 1 ? s : 1) }')}
+	timeout -k 10 "$limit" "$selftest" "$@" 2>&1 | tee "$log"
 	add_summary "selftests: $selftest" "$log" "${PIPESTATUS[0]}"
 fi
 
