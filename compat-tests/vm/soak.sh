@@ -21,7 +21,9 @@
 # SOAK_CLIENT (jdk or spool), SOAK_SEED (1), SOAK_PROGRESS (seconds between
 # progress lines, 30); SOAK_BYTES=0 skips A; CYCLES (20000; 0 skips B),
 # CYCLES_BATCH (64), CYCLES_TW_WAIT (seconds to let TIME_WAIT drain before
-# the slab is measured; 0),
+# the slab is measured; 0), CYCLES_SLAB (pages, the default: the slab check
+# measures SUnreclaim; objects: the caches' active objects, for KASAN kernels,
+# kmod/fuzz/cycles -o), CYCLES_TIMEOUT (s; 1800),
 # SOAK_OUT (where logs and HotSpot crash reports go; default /tmp).
 set -uo pipefail
 
@@ -33,6 +35,12 @@ out=${SOAK_OUT:-/tmp}
 bytes=${SOAK_BYTES:-32M} conns=${SOAK_CONNS:-1000} kills=${SOAK_KILLS:-10}
 client=${SOAK_CLIENT:-jdk} seed=${SOAK_SEED:-1} progress=${SOAK_PROGRESS:-30}
 cycles=${CYCLES:-20000} cycles_batch=${CYCLES_BATCH:-64} cycles_tw=${CYCLES_TW_WAIT:-0}
+cycles_opts=()
+case ${CYCLES_SLAB:-pages} in
+pages) ;;
+objects) cycles_opts=(-o) ;;
+*) echo "soak.sh: CYCLES_SLAB is pages or objects, not '$CYCLES_SLAB'" >&2; exit 2 ;;
+esac
 cyclesbin=$repo/kmod/fuzz/cycles
 check_name=soak
 on_finish=unload_if_loaded
@@ -124,8 +132,8 @@ fi
 if ((cycles > 0)); then
 	log=$out/cycles.log
 	start=$SECONDS
-	timeout -k 10 1800 "$cyclesbin" -n "$cycles" -b "$cycles_batch" -s "$seed" \
-		-w "$cycles_tw" 2>&1 | tee "$log"
+	timeout -k 10 "${CYCLES_TIMEOUT:-1800}" "$cyclesbin" -n "$cycles" -b "$cycles_batch" -s "$seed" \
+		-w "$cycles_tw" "${cycles_opts[@]}" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	note "cycles: exit $rc, $((SECONDS - start)) s"
 	add_summary cycles "$log" "$rc"
