@@ -57,9 +57,13 @@ import java.util.Map;
  *   receives they complete inside the submission, and the enter waits for
  *   one completion more than it sent, so the sends do not end the wait.
  *   The room a staged write may count on is probed for each socket that
- *   received ahead: a one-shot {@code POLL_ADD(POLLOUT)}, removed in the
- *   same submission, completes at once when the socket is writable, and
- *   for TCP that means (tcp_poll) that the free send buffer is at least
+ *   received ahead: a one-shot {@code POLL_ADD(POLLOUT)} completes inside
+ *   its submission when the socket is writable (the poll is never hashed
+ *   then); one that did not is removed by the next enter, as it holds its
+ *   socket's file. A remove in the same submission would walk a bucket of
+ *   the ring's cancel hash, which holds every armed poll (at most 256
+ *   buckets: 40 polls each at 10,000 connections) for every probe. Writable,
+ *   for TCP, means (tcp_poll) that the free send buffer is at least
  *   half of what is queued, so at least a third of {@code SO_SNDBUF}; the
  *   reported room is that, less the kernel's per-skb charge, as the
  *   module's {@code spool_sndspace} computes it. The MSS is read once per
@@ -222,8 +226,14 @@ public final class UringBackend implements Backend {
         private long[] sendAddr = new long[64];
         private int[] sendLen = new int[64];
         private int nrSend;
-        /** Room probes removed but maybe not yet completed: they hold their sockets' files. */
+        /**
+         * Room probes that did not complete inside their submission, their
+         * removes queued (or submitted but maybe not yet done): they hold
+         * their sockets' files.
+         */
         private boolean probesInFlight;
+        /** The generation of the probes of the poll being reported: a late completion of an older one is not its answer. */
+        private long probeGen;
         /** The receive arena: spool.arena bytes, doubled up to ARENA_GROWTH times that while receives lack room. */
         private ByteBuffer arena;
         private long arenaAddr;
@@ -524,7 +534,8 @@ public final class UringBackend implements Backend {
         private void submitCancels() throws IOException {
             for (int i = 0; i < nrCancels; i++) {
                 long target = cancels[i];
-                int op = (target & KIND) == K_POLL ? Uring.IORING_OP_POLL_REMOVE : Uring.IORING_OP_ASYNC_CANCEL;
+                long kind = target & KIND;
+                int op = kind == K_POLL || kind == K_ROOM ? Uring.IORING_OP_POLL_REMOVE : Uring.IORING_OP_ASYNC_CANCEL;
                 int sqe = ring.prep(op, -1, target, 0, 0, K_CANCEL);
                 ring.sqes().put(sqe + Uring.SQE_FLAGS, (byte) Uring.IOSQE_CQE_SKIP_SUCCESS);
             }
@@ -630,12 +641,17 @@ public final class UringBackend implements Backend {
             return (ring.sqFlags() & (Uring.IORING_SQ_CQ_OVERFLOW | Uring.IORING_SQ_TASKRUN)) != 0;
         }
 
+        /** Moves overflowed completions into the CQ: whether any came. */
+        private boolean moveOverflow() throws IOException {
+            if (!overflowed()) {
+                return false;
+            }
+            ring.enter(0, true, -1);
+            return ring.ready() > 0;
+        }
+
         private void reapOverflow(Sink sink) throws IOException {
-            while (overflowed()) {
-                ring.enter(0, true, -1);
-                if (ring.ready() == 0) {
-                    break;
-                }
+            while (moveOverflow()) {
                 reap(sink);
             }
         }
@@ -714,6 +730,8 @@ public final class UringBackend implements Backend {
 
         /** The least a receive ahead is given of the arena: past arena / MIN_SLOT ready sockets, the rest read directly. */
         private static final int MIN_SLOT = 1024;
+        /** A ready fd's room while its probe has not answered. */
+        private static final int PROBING = -1;
         /**
          * How many times spool.arena the arena may grow to. A receive that
          * filled a slot smaller than spool.recvMax, or a ready socket left
@@ -790,6 +808,7 @@ public final class UringBackend implements Backend {
                 slot = nrRecv == 0 ? 0 : Math.min(recvMax, Math.max(MIN_SLOT, arena.capacity() / nrRecv));
                 int recvs = 0;
                 int probes = 0;
+                probeGen = (probeGen + (1L << 32)) & ~KIND;
                 for (int i = 0; i < n; i++) {
                     int fd = readyFd[i];
                     int ev = readyEv[i];
@@ -830,15 +849,21 @@ public final class UringBackend implements Backend {
                     }
                     if (syncSend && !writable && (ev & (Linux.POLLERR | Linux.POLLHUP)) == 0
                             && isTcp(fd, (events[fd] & Linux.POLLOUT) != 0)) {
-                        ring.prep(Uring.IORING_OP_POLL_ADD, fd, 0, 0, Linux.POLLOUT, K_ROOM | i);
-                        int sqe = ring.prep(Uring.IORING_OP_POLL_REMOVE, -1, K_ROOM | i, 0, 0, K_CANCEL);
-                        ring.sqes().put(sqe + Uring.SQE_FLAGS, (byte) Uring.IOSQE_CQE_SKIP_SUCCESS);
+                        ring.prep(Uring.IORING_OP_POLL_ADD, fd, 0, 0, Linux.POLLOUT, K_ROOM | probeGen | i);
+                        room[i] = PROBING;
                         probes++;
                     }
                 }
                 if (recvs > 0 || probes > 0) {
                     receive(recvs, result, room);
-                    probesInFlight |= probes > 0;
+                }
+                for (int i = 0; probes > 0 && i < n; i++) {
+                    if (room[i] == PROBING) {
+                        // not writable: no room, and the poll still armed is removed by the next enter
+                        room[i] = 0;
+                        queueCancel(K_ROOM | probeGen | i);
+                        probesInFlight = true;
+                    }
                 }
             }
             Counters.EVENTS.add(n);
@@ -942,11 +967,7 @@ public final class UringBackend implements Backend {
         private void receive(int recvs, int[] result, int[] room) throws IOException {
             ring.enter(0, false, -1);
             int got = takeReceives(result, room);
-            while (got < recvs && overflowed()) {
-                ring.enter(0, true, -1);
-                if (ring.ready() == 0) {
-                    break;
-                }
+            while (got < recvs && moveOverflow()) {
                 got += takeReceives(result, room);
             }
             if (got < recvs) {
@@ -978,6 +999,9 @@ public final class UringBackend implements Backend {
                 long ud = cq.getLong(c + Uring.CQE_USER_DATA);
                 if ((ud & KIND) == K_ROOM) {
                     int res = cq.getInt(c + Uring.CQE_RES);
+                    if ((ud & ~KIND & ~0xffffffffL) != probeGen) {
+                        continue; // an older poll's probe, fired or cancelled since: its poll is reported
+                    }
                     room[(int) ud] = res > 0 && (res & Linux.POLLOUT) != 0
                             && (res & (Linux.POLLERR | Linux.POLLHUP)) == 0 ? 1 : 0;
                 } else if ((ud & KIND) == K_RECV) {
