@@ -713,7 +713,7 @@ public final class SocketBatch {
 
     boolean addSend(Poller poller) {
         assert stagedOn == null || stagedOn.isHeldByCurrentThread();
-        if (stage == null || stageLen <= sendPos) {
+        if (!hasUnsent()) {
             return false;
         }
         return poller.addSend(ch.fd(), Memory.address(stage) + sendPos, stageLen - sendPos);

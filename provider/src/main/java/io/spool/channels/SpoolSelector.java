@@ -25,10 +25,8 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -61,7 +59,12 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
 
     private final Object updateLock = new Object();
     private final Deque<SpoolSelectionKey> updateKeys = new ArrayDeque<>();
-    private final Map<Integer, SpoolSelectionKey> fdToKey = new HashMap<>();
+    /**
+     * Registered keys by fd (selecting thread, cycle lock): an array, as the
+     * pollers' own tables, since every event of a select looks one up; the
+     * JDK's HashMap boxes each fd above 127.
+     */
+    private SpoolSelectionKey[] fdToKey = new SpoolSelectionKey[64];
 
     private final Object interruptLock = new Object();
     private boolean interruptTriggered;
@@ -303,7 +306,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
         SpoolSelectionKey[] ks = resync.toArray(new SpoolSelectionKey[0]);
         resync.clear();
         for (SpoolSelectionKey k : ks) {
-            if (k.isValid() && fdToKey.get(k.fd()) == k) {
+            if (k.isValid() && keyAt(k.fd()) == k) {
                 sync(k);
             }
         }
@@ -364,7 +367,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
 
     /** This selector's key for a socket's batching state, if it has one. */
     private SpoolSelectionKey keyOf(SocketBatch b) {
-        SpoolSelectionKey k = fdToKey.get(b.socket().fd());
+        SpoolSelectionKey k = keyAt(b.socket().fd());
         return k != null && k.spoolChannel().socketBatch() == b ? k : null;
     }
 
@@ -384,7 +387,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
     @Override
     public void received(long cookie, ByteBuffer data, int errno, boolean filled) {
         assert batcher.isHeldByCurrentThread();
-        SpoolSelectionKey ski = fdToKey.get((int) cookie);
+        SpoolSelectionKey ski = keyAt((int) cookie);
         SocketBatch b = ski == null ? null : ski.spoolChannel().socketBatch();
         if (b != null) {
             b.received(data, errno, filled);
@@ -397,7 +400,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
     @Override
     public void accepted(long cookie, int fd, SocketAddress peer) {
         assert batcher.isHeldByCurrentThread();
-        SpoolSelectionKey ski = fdToKey.get((int) cookie);
+        SpoolSelectionKey ski = keyAt((int) cookie);
         AcceptQueue q = ski == null ? null : ski.spoolChannel().acceptQueue();
         if (q != null) {
             q.add(fd, peer);
@@ -432,7 +435,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
     /** Backend callback: a descriptor is ready, and a socket's send room after this cycle's sends. */
     @Override
     public void ready(long cookie, int events, int sendRoom) {
-        SpoolSelectionKey ski = fdToKey.get((int) cookie);
+        SpoolSelectionKey ski = keyAt((int) cookie);
         if (ski != null) {
             SocketBatch b = sendRoom > 0 ? ski.spoolChannel().socketBatch() : null;
             if (b != null) {
@@ -473,12 +476,23 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
         return 0;
     }
 
+    /** The key registered for fd, or null. */
+    private SpoolSelectionKey keyAt(int fd) {
+        return fd >= 0 && fd < fdToKey.length ? fdToKey[fd] : null;
+    }
+
     private void processUpdateQueue() throws IOException {
         synchronized (updateLock) {
             SpoolSelectionKey ski;
             while ((ski = updateKeys.pollFirst()) != null) {
                 if (ski.isValid()) {
-                    fdToKey.putIfAbsent(ski.fd(), ski);
+                    int fd = ski.fd();
+                    if (fd >= fdToKey.length) {
+                        fdToKey = Arrays.copyOf(fdToKey, Math.max(fd + 1, fdToKey.length * 2));
+                    }
+                    if (fdToKey[fd] == null) {
+                        fdToKey[fd] = ski;
+                    }
                     sync(ski);
                 }
             }
@@ -570,7 +584,8 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
     private void implDereg(SpoolSelectionKey ski, boolean mayBatch) throws IOException {
         assert batcher.isHeldByCurrentThread();
         int fd = ski.fd();
-        if (fdToKey.remove(fd) != null) {
+        if (keyAt(fd) != null) {
+            fdToKey[fd] = null;
             if (ski.registeredEvents != 0) {
                 if (features != 0 && !(mayBatch && ski.channel().isOpen())) {
                     poller.unregisterNow(fd);
