@@ -854,15 +854,19 @@ public final class UringBackend implements Backend {
                         probes++;
                     }
                 }
-                if (recvs > 0 || probes > 0) {
-                    receive(recvs, result, room);
-                }
-                for (int i = 0; probes > 0 && i < n; i++) {
-                    if (room[i] == PROBING) {
-                        // not writable: no room, and the poll still armed is removed by the next enter
-                        room[i] = 0;
-                        queueCancel(K_ROOM | probeGen | i);
-                        probesInFlight = true;
+                try {
+                    if (recvs > 0 || probes > 0) {
+                        receive(recvs, result, room);
+                    }
+                } finally {
+                    for (int i = 0; probes > 0 && i < n; i++) {
+                        if (room[i] == PROBING) {
+                            // not writable (or the enter failed): no room, and the poll still
+                            // armed is removed by the next enter
+                            room[i] = 0;
+                            queueCancel(K_ROOM | probeGen | i);
+                            probesInFlight = true;
+                        }
                     }
                 }
             }
