@@ -17,7 +17,9 @@
 # Environment: JAVA (default: java on PATH), JUNIT_ARGS (extra launcher args,
 # e.g. "--select-class io.spool.batching.SpoolBatchingTest"), BACKEND
 # (default spool; epoll runs the same suite on the epoll backend, for
-# comparison), URING_CLASSES.
+# comparison), URING_CLASSES, TEST_TIME_SCALE (default 1: what the tests'
+# own time limits, a forked JVM's 240 s and the races' 600 s, are multiplied
+# by; the sanitizer kernel's check sets it).
 set -uo pipefail
 
 ko=${1:?usage: check-provider.sh /abs/path/spool.ko OUTDIR}
@@ -68,7 +70,7 @@ cd "$repo/provider" || exit 1
 # -Dspool.jmx=false, passed on to the JVMs the tests start: the platform MBean
 # server costs seconds of CPU per JVM under emulation; ProviderMXBeanTest
 # checks the bean on the host.
-"$java" -ea:io.spool... -Dspool.jmx=false -Dspool.backend="$backend" -Dspool.expectBackend="$backend" \
+"$java" -ea:io.spool... -Dspool.jmx=false -Dspool.test.timeScale="${TEST_TIME_SCALE:-1}" -Dspool.backend="$backend" -Dspool.expectBackend="$backend" \
 	-Dspool.test.classes="$t/classes" -Dspool.test.testClasses="$t/test-classes" \
 	-Dspool.test.lib="$t/lib" \
 	-cp "$t/junit-console/junit-platform-console-standalone.jar:$cp" \
@@ -101,7 +103,7 @@ if [[ -n $uring_classes ]]; then
 	sel=()
 	for c in $uring_classes; do sel+=(--select-class "$c"); done
 	start=$(date +%s)
-	"$java" -ea:io.spool... -Dspool.jmx=false -Dspool.backend=uring -Dspool.expectBackend=uring \
+	"$java" -ea:io.spool... -Dspool.jmx=false -Dspool.test.timeScale="${TEST_TIME_SCALE:-1}" -Dspool.backend=uring -Dspool.expectBackend=uring \
 		-Dspool.test.classes="$t/classes" -Dspool.test.testClasses="$t/test-classes" \
 		-Dspool.test.lib="$t/lib" \
 		-cp "$t/junit-console/junit-platform-console-standalone.jar:$cp" \

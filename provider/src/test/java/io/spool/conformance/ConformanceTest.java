@@ -62,6 +62,15 @@ public class ConformanceTest {
         return System.getProperty("spool.test.testClasses", "target/test-classes");
     }
 
+    /**
+     * What the tests' own time limits are multiplied by: 1, or
+     * {@code -Dspool.test.timeScale} for a slower kernel (the sanitizer
+     * kernel's check passes it; KASAN and lockdep slow every system call).
+     */
+    public static int timeScale() {
+        return Math.max(1, Integer.getInteger("spool.test.timeScale", 1));
+    }
+
     /** Runs a main class in a new JVM and returns its standard output lines. */
     static List<String> runJvm(List<String> jvmArgs, String mainClass, List<String> args) throws Exception {
         return runJvm(classPath(), jvmArgs, mainClass, args);
@@ -147,7 +156,7 @@ public class ConformanceTest {
                 throw new RuntimeException(e);
             }
         });
-        if (!p.waitFor(240, TimeUnit.SECONDS)) {
+        if (!p.waitFor(240L * timeScale(), TimeUnit.SECONDS)) {
             p.destroyForcibly();
             throw new AssertionError("JVM timed out: " + cmd);
         }

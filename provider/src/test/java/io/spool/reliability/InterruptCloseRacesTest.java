@@ -54,7 +54,8 @@ class InterruptCloseRacesTest {
             System.getenv("SPOOL_VM") != null ? Math.min(200, ITERATIONS) : ITERATIONS);
     static final long SEED = Long.getLong("spool.raceSeed", System.nanoTime());
     /** Generous: the spool backend only runs under emulation. */
-    static final int RUN_TIMEOUT_S = Integer.getInteger("spool.racesTimeoutSeconds", 600);
+    static final int RUN_TIMEOUT_S = Integer.getInteger("spool.racesTimeoutSeconds",
+            600 * io.spool.conformance.ConformanceTest.timeScale());
 
     static final class Run {
         final String provider;
