@@ -250,7 +250,10 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
                     if (sendsLeft) {
                         continue;
                     }
-                    to = wait;
+                    // the rest is queued: the next cycle sends it, and waits what is left of the
+                    // timeout, if anything (the timeout bounds the wait, not the sending)
+                    to = wait < 0 ? wait : (int) Math.max(0, (deadline - System.nanoTime() + 999_999) / 1_000_000);
+                    continue;
                 } else if (to == 0) {
                     break;
                 }
