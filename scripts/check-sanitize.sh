@@ -21,7 +21,8 @@
 #             (provider/vm/check-provider.sh); JVMs under TCG on KASAN are slow
 #             (2.5 times Debian's 6.1): the tests' own time limits (a forked
 #             JVM's, the races') times SANITIZE_PROVIDER_SCALE (4:
-#             TEST_TIME_SCALE, provider/vm/check-provider.sh)
+#             TEST_TIME_SCALE, provider/vm/check-provider.sh); JUNIT_ARGS and
+#             URING_CLASSES, if set, pick its classes as check-provider.sh says
 # Output: SANITIZE_OUT (build/check-sanitize)/SUITE/{log.txt,dmesg.txt,
 # console.log,kmemleak.txt,reports.txt}, and summary.txt: per suite the wall
 # time, the suite's verdict, the fuzzer's calls, the reports.
@@ -147,7 +148,10 @@ for s in $suites; do
 			--env SOAK_OUT="$out/cycles" -- \
 			"${wrap[@]}" compat-tests/vm/soak.sh "$ko" ;;
 	provider)
-		run_suite provider 14400 --env TEST_TIME_SCALE="$provider_scale" -- \
+		picks=()
+		[[ -n ${JUNIT_ARGS+set} ]] && picks+=(--env "JUNIT_ARGS=$JUNIT_ARGS")
+		[[ -n ${URING_CLASSES+set} ]] && picks+=(--env "URING_CLASSES=$URING_CLASSES")
+		run_suite provider 14400 --env TEST_TIME_SCALE="$provider_scale" "${picks[@]}" -- \
 			"${wrap[@]}" provider/vm/check-provider.sh "$ko" "$out/provider" ;;
 	*) echo "check-sanitize: unknown suite '$s'" >&2; exit 2 ;;
 	esac
