@@ -88,6 +88,8 @@
 #include <sys/time.h>
 
 #include "uapi/spool.h"
+#define TAP_NAME "cycles"
+#include "../selftests/tap.h"
 
 #define U64(p)		((__u64)(uintptr_t)(p))
 #define MAXB		256
@@ -113,7 +115,6 @@ struct sconn {
 	unsigned char rep[MSG];
 };
 
-static int passed, failed;
 static int live_objects;		/* -o: the slab check counts objects */
 static int pool, lfd, port;
 static unsigned long long rng;
@@ -136,22 +137,6 @@ static long outcomes[NKIND][4];		/* EOF, ECONNRESET, other error, send failed */
 static long total_accepted, cycle_calls, ioctl_accepts, max_files;
 static int bad;				/* failures of the run itself (first few printed) */
 
-static void result(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - cycles: ", ok ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (ok)
-		passed++;
-	else
-		failed++;
-}
-
 static void problem(const char *fmt, ...)
 {
 	va_list ap;
@@ -164,12 +149,6 @@ static void problem(const char *fmt, ...)
 	va_end(ap);
 	printf("\n");
 	fflush(stdout);
-}
-
-static int finish(void)
-{
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
 }
 
 static unsigned int rnd(void)

@@ -48,31 +48,16 @@
 
 #include "uapi/spool.h"
 #include "sockets.h"
+#define TAP_NAME "isolation"
+#include "tap.h"
 
 #define U64(p)		((__u64)(uintptr_t)(p))
 #define NFD		1024
 #define PARAMS		"/sys/module/spool/parameters/"
 
-static int passed, failed;
 static uid_t nobody = 65534;
 static gid_t dev_gid = 65533;	/* the device's group, see 3. */
 static int dev_chowned;
-
-static void __attribute__((format(printf, 2, 3))) result(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - isolation: ", ok ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (ok)
-		passed++;
-	else
-		failed++;
-}
 
 /* A child's verdict comes back as its exit status: 0 ok, else a step. */
 static int run_child(int (*fn)(void *), void *arg)
@@ -651,6 +636,5 @@ int main(int argc, char **argv)
 	test_limits();
 	if (dev_chowned && chown("/dev/spool", 0, 0))
 		result(0, "cannot give /dev/spool back to root:root: %s", strerror(errno));
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return finish();
 }
