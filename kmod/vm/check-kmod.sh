@@ -99,7 +99,7 @@ else
 fi
 
 # --- sockets back to baseline ---------------------------------------------
-# Closed TCP sockets may linger in FIN_WAIT for a moment.
+# A closed socket's file may take a moment to be released (task work).
 for _ in $(seq 100); do
 	[[ $(sockstat) == "$sock_base" ]] && break
 	sleep 0.1

@@ -6,7 +6,8 @@
 #
 # Loads spool.ko, runs kmod/fuzz/spool_fuzz,
 # then checks what the fuzzer cannot see: the /proc/spool-stat gauges and
-# /proc/net/sockstat back to where they were, a clean kernel log, rmmod.
+# /proc/net/sockstat (less TCP's orphans, see scripts/vm/lib.sh) back to
+# where they were, a clean kernel log, rmmod.
 # Then the isolation tests and the regression tests of module bugs the
 # fuzzing found.  One line per check; ends with "N passed, N failed".
 #
@@ -81,6 +82,7 @@ if sockets_settle 300; then
 else
 	not_ok "sockets: /proc/net/sockstat was '$sock_base', now '$(sockstat)'"
 fi
+note_orphans
 sed 's/^/#   /' "$stat" | grep -E ' (pools|files|registers|wait_calls|cycle_calls|accepts|bytes_in|bytes_out|stale_dropped) '
 
 # --- isolation ------------------------------------------------------------------
@@ -104,6 +106,7 @@ if gauges_zero 100 && sockets_settle 300; then
 else
 	not_ok "after the isolation tests: gauges '$(echo $(gauges))', sockstat '$(sockstat)' (was '$sock_base')"
 fi
+note_orphans
 
 # --- kernel log and unload --------------------------------------------------------
 check_kernel_log

@@ -16,11 +16,33 @@ finish() {
 }
 loaded() { grep -q '^spool ' /proc/modules; }
 
-# The counts a leak would raise; TIME_WAIT ("tw") is not among them.
+# The counts a leak would raise; TIME_WAIT ("tw") is not among them, and
+# neither are TCP's orphans. An orphan is a closed socket still sending its
+# last bytes or its FIN: it belongs to no file, and only TCP's timers free
+# it. One whose peer advertised a zero window and then went to TIME_WAIT
+# probes that peer with a doubling interval until it is gone, about 100 s
+# (the fuzzer's random shutdowns and closes make such pairs). What a
+# module could hold, a file's socket or a reference to one, is in what is
+# left. The orphan count is TCP's, for IPv4 and IPv6 together, so TCP and
+# TCP6 are counted together too.
 sockstat() {
-	awk '/^sockets:/ { printf "sockets %s ", $3 }
-	     /^(TCP|TCP6|UDP|UDP6|UDPLITE|RAW|FRAG):/ { printf "%s %s ", $1, $3 }' \
+	awk '/^sockets:/ { used = $3 }
+	     /^TCP:/ { tcp += $3; orphans = $5 }
+	     /^TCP6:/ { tcp += $3 }
+	     /^(UDP|UDP6|UDPLITE|RAW|FRAG):/ { other = other sprintf("%s %s ", $1, $3) }
+	     END { printf "sockets %d TCP+TCP6 %d %s", used - orphans, tcp - orphans, other }' \
 		/proc/net/sockstat /proc/net/sockstat6 2>/dev/null
+}
+# TCP's orphans now, and each one's line of /proc/net/tcp{,6} (its state,
+# send queue and timer), as notes.
+note_orphans() {
+	local n
+	n=$(awk '/^TCP:/ { print $5 }' /proc/net/sockstat)
+	note "TCP orphans now: ${n:-?}"
+	if [[ ${n:-0} != 0 ]]; then
+		# inode 0 and not TIME_WAIT (06): the orphans
+		awk 'FNR > 1 && $4 != "06" && $10 == 0 { print "#   " $0 }' /proc/net/tcp /proc/net/tcp6
+	fi
 }
 gauges() { awk '$1 == "pools" || $1 == "files"' "$stat" 2>/dev/null; }
 pattern='(^|[^[:alpha:]_])BUG|WARNING|Oops|[Ll][Ee][Aa][Kk]|general protection|soft lockup|hung task|Call Trace'
