@@ -33,14 +33,15 @@ sockstat() {
 	     END { printf "sockets %d TCP+TCP6 %d %s", used - orphans, tcp - orphans, other }' \
 		/proc/net/sockstat /proc/net/sockstat6 2>/dev/null
 }
-# TCP's orphans now, and each one's line of /proc/net/tcp{,6} (its state,
-# send queue and timer), as notes.
+# TCP's orphans now, and as notes the lines of /proc/net/tcp{,6} with no
+# inode that are not TIME_WAIT (06): the orphans (state, send queue, timer)
+# and the TIME_WAITs entered from FIN_WAIT2, which show as 05 and are often
+# an orphan's peer.
 note_orphans() {
 	local n
 	n=$(awk '/^TCP:/ { print $5 }' /proc/net/sockstat)
 	note "TCP orphans now: ${n:-?}"
 	if [[ ${n:-0} != 0 ]]; then
-		# inode 0 and not TIME_WAIT (06): the orphans
 		awk 'FNR > 1 && $4 != "06" && $10 == 0 { print "#   " $0 }' /proc/net/tcp /proc/net/tcp6
 	fi
 }
