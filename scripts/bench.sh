@@ -56,8 +56,10 @@ fi
 if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
 	say "building ${kver:+spool.ko (with /proc/spool-stat) and }the jars"
 	if ((vm)); then
-		make -C kmod KVER="$kver" >"$out/build-kmod.log" 2>&1 ||
-			fail "building spool.ko; see build/bench/build-kmod.log"
+		# Its own copy of the sources (kmod/build-variant.sh): a build
+		# for another target (make check's VMs) cannot replace it mid-run.
+		kmod/build-variant.sh "$kver" "bench-$kver" >"$out/build-kmod.log" 2>&1 ||
+			fail "building spool.ko; see build/kmod-variants/bench-$kver/build.log"
 	fi
 	mvn -B -q -Dstyle.color=never -f "$repo/pom.xml" -DskipTests package >"$out/build-mvn.log" 2>&1 ||
 		fail "building the jars; see build/bench/build-mvn.log"
@@ -71,7 +73,8 @@ cp -r compat-tests/target/compat-tests.jar compat-tests/target/lib compat-tests/
 	cp -r provider/target/spool-provider.jar provider/target/lib "$jars/provider/" ||
 	fail "copying the jars to $jars"
 if ((vm)); then
-	cp kmod/spool.ko "$jars/spool.ko" || fail "copying spool.ko to $jars"
+	cp "build/kmod-variants/bench-$kver/spool.ko" "$jars/spool.ko" ||
+		fail "copying spool.ko to $jars (BENCH_NO_BUILD=1 needs an earlier make bench's build)"
 fi
 export BENCH_JARS=$jars
 

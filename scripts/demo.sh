@@ -52,8 +52,10 @@ step() {
 }
 
 kver=$(scripts/vm/kver) || fail "no usable kernel for the VM (run 'make setup')"
+# Its own copy of the sources (kmod/build-variant.sh), so the demo and make
+# check can run side by side without one's build replacing the other's module.
 step "build spool.ko (with /proc/spool-stat)" "$out/build-kmod.log" \
-	make -C kmod KVER="$kver"
+	kmod/build-variant.sh "$kver" "demo-$kver"
 step "build the provider and the servers (Maven)" "$out/build-mvn.log" \
 	mvn -B -q -f "$repo/pom.xml" -DskipTests package
 
@@ -68,7 +70,7 @@ scripts/vm/run --timeout 1800 --out "$out" --append "tsc=reliable clocksource=ts
 	${DEMO_SECONDS:+--env "DEMO_SECONDS=$DEMO_SECONDS"} \
 	${DEMO_WARMUP:+--env "DEMO_WARMUP=$DEMO_WARMUP"} \
 	${DEMO_JVM_FLAGS+--env "DEMO_JVM_FLAGS=$DEMO_JVM_FLAGS"} \
-	-- compat-tests/vm/demo.sh "$repo/kmod/spool.ko" "$out" 2>&1 |
+	-- compat-tests/vm/demo.sh "$repo/build/kmod-variants/demo-$kver/spool.ko" "$out" 2>&1 |
 	tee "$out/vm.log" | sed -u 's/^/    /'
 rc=${PIPESTATUS[0]}
 if ((rc != 0)); then
