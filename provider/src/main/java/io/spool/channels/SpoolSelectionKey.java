@@ -19,24 +19,6 @@ final class SpoolSelectionKey extends AbstractSelectionKey {
     int syncedMem;
     /** The select (SpoolSelector.selectSeq) that last reported this key. */
     long lastReported;
-    /** This key's slots in its selector's KeySlotSets, -1 when not in one; as each set is guarded. */
-    private int selectedSlot = -1;
-    private int memSlot = -1;
-
-    static final int SLOT_SELECTED = 0;
-    static final int SLOT_MEM = 1;
-
-    int slot(int which) {
-        return which == SLOT_SELECTED ? selectedSlot : memSlot;
-    }
-
-    void setSlot(int which, int i) {
-        if (which == SLOT_SELECTED) {
-            selectedSlot = i;
-        } else {
-            memSlot = i;
-        }
-    }
 
     SpoolSelectionKey(SpoolChannel channel, SpoolSelector selector) {
         this.channel = channel;

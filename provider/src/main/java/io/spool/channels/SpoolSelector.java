@@ -25,6 +25,7 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.Objects;
 import java.util.Set;
@@ -52,7 +53,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
     private final Poller poller;
 
     private final Set<SelectionKey> keys = ConcurrentHashMap.newKeySet();
-    private final KeySlotSet selectedKeys = new KeySlotSet(this, SpoolSelectionKey.SLOT_SELECTED);
+    private final Set<SelectionKey> selectedKeys = new HashSet<>();
     private final Set<SelectionKey> publicKeys = Collections.unmodifiableSet(keys);
     private final Set<SelectionKey> publicSelectedKeys = new UngrowableSet<>(selectedKeys);
 
@@ -82,7 +83,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
     private long selectSeq;
     // under the cycle lock
     /** Keys ready from memory: read-ahead bytes, EOF or an error, or accepted connections. */
-    private final KeySlotSet memReady = new KeySlotSet(this, SpoolSelectionKey.SLOT_MEM);
+    private final LinkedHashSet<SpoolSelectionKey> memReady = new LinkedHashSet<>();
     /** Hand-overs into memory (read-ahead bytes, accepted connections) so far; guarded by the cycle lock. */
     private long memArrivals;
     /** Keys whose registration must be brought up to date at the next select. */
@@ -296,8 +297,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
         resync.addAll(outKeys);
         // a key whose bytes wait in memory registers again only when what its registration
         // depends on changed: a select must not cost anything per unread connection
-        for (int i = 0; i < memReady.size(); i++) {
-            SpoolSelectionKey k = memReady.get(i);
+        for (SpoolSelectionKey k : memReady) {
             SocketBatch b = k.spoolChannel().socketBatch();
             if (b != null && b.memState() != k.syncedMem) {
                 resync.add(k);
@@ -318,9 +318,9 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
     /** Whether a key is ready from memory; drops keys that are not. */
     private boolean memReadyPending() {
         boolean any = false;
-        Iterator<SelectionKey> i = memReady.iterator();
+        Iterator<SpoolSelectionKey> i = memReady.iterator();
         while (i.hasNext()) {
-            SpoolSelectionKey k = (SpoolSelectionKey) i.next();
+            SpoolSelectionKey k = i.next();
             if (!k.isValid() || !hasMemory(k)) {
                 i.remove();
             } else if ((k.nioInterestOps() & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) != 0) {
@@ -344,10 +344,9 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
             return;
         }
         // an action may close or cancel (and so deregister) as it runs: it walks a copy
-        SpoolSelectionKey[] ks = action == null ? null : memReady.snapshot();
-        int n = ks == null ? memReady.size() : ks.length;
-        for (int i = 0; i < n; i++) {
-            SpoolSelectionKey k = ks == null ? memReady.get(i) : ks[i];
+        Iterable<SpoolSelectionKey> ks = action == null ? memReady
+                : Arrays.asList(memReady.toArray(new SpoolSelectionKey[0]));
+        for (SpoolSelectionKey k : ks) {
             if (k.lastReported != selectSeq && k.isValid() && hasMemory(k)) {
                 k.lastReported = selectSeq;
                 numKeysUpdated += processReadyEvents(Linux.POLLIN, k, action);
@@ -395,7 +394,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
         SocketBatch b = ski == null ? null : ski.spoolChannel().socketBatch();
         if (b != null) {
             b.received(data, errno, filled);
-            memReady.addKey(ski);
+            memReady.add(ski);
             memArrivals++;
         }
     }
@@ -408,7 +407,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
         AcceptQueue q = ski == null ? null : ski.spoolChannel().acceptQueue();
         if (q != null) {
             q.add(fd, peer);
-            memReady.addKey(ski);
+            memReady.add(ski);
             memArrivals++;
         } else {
             IO.closeQuietly(fd);
@@ -472,7 +471,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
             } else {
                 ski.translateAndSetReadyOps(events);
                 if ((ski.nioReadyOps() & ski.nioInterestOps()) != 0) {
-                    selectedKeys.addKey(ski);
+                    selectedKeys.add(ski);
                     return 1;
                 }
             }
