@@ -16,5 +16,11 @@ rm -rf "$dir"
 mkdir -p "$dir"
 cp -r "$here"/Kbuild "$here"/Makefile "$here"/*.c "$here"/*.h \
 	"$here"/include "$dir"/
-make -C "$dir" KVER="$kver" W=1 KCFLAGS=-Werror "$@" module \
-	>"$dir/build.log" 2>&1
+# On failure the log's tail goes to stderr too, so a caller that keeps
+# only our output (make demo's step log, make bench's) still shows why.
+if ! make -C "$dir" KVER="$kver" W=1 KCFLAGS=-Werror "$@" module \
+	>"$dir/build.log" 2>&1; then
+	tail -n 20 "$dir/build.log" >&2
+	echo "build-variant: $name for $kver failed; log: $dir/build.log" >&2
+	exit 1
+fi
