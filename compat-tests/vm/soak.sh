@@ -50,21 +50,12 @@ unload_if_loaded() { if loaded; then rmmod spool 2>/dev/null; fi; }
 # Waits up to $1 tenths of a second for the gauges to read zero, then for
 # /proc/net/sockstat to be back at its baseline; one line each.
 settled() {	# tenths what
-	local i
-	for i in $(seq "$1"); do
-		[[ -n $(gauges) && -z $(gauges | awk '$2 != 0') ]] && break
-		sleep 0.1
-	done
-	if [[ -n $(gauges) && -z $(gauges | awk '$2 != 0') ]]; then
+	if gauges_zero "$1"; then
 		ok "gauges: pools and files back to 0 after $2"
 	else
 		not_ok "gauges: not back to 0 after $2: $(echo $(gauges))"
 	fi
-	for i in $(seq "$1"); do
-		[[ $(sockstat) == "$sock_base" ]] && break
-		sleep 0.1
-	done
-	if [[ $(sockstat) == "$sock_base" ]]; then
+	if sockets_settle "$1"; then
 		ok "sockets: /proc/net/sockstat back to its baseline after $2"
 	else
 		not_ok "sockets: /proc/net/sockstat was '$sock_base', after $2 '$(sockstat)'"

@@ -77,15 +77,11 @@ else
 fi
 
 # --- (c) gauges back to zero, module still loaded ---------------------------
-gauges() { awk '$1 == "pools" || $1 == "files"' "$stat" 2>/dev/null; }
 if ! loaded || [[ ! -r $stat ]]; then
 	not_ok "gauges: $stat unreadable after the selftests"
 else
 	# Releases of files closed by exiting processes may still be in flight.
-	for _ in $(seq 50); do
-		[[ -z $(gauges | awk '$2 != 0') ]] && break
-		sleep 0.1
-	done
+	gauges_zero 50
 	nonzero=$(gauges | awk '$2 != 0')
 	if (($(gauges | wc -l) != 2)); then
 		not_ok "gauges: $stat lacks the 'pools' or 'files' line"
@@ -100,11 +96,7 @@ fi
 
 # --- sockets back to baseline ---------------------------------------------
 # A closed socket's file may take a moment to be released (task work).
-for _ in $(seq 100); do
-	[[ $(sockstat) == "$sock_base" ]] && break
-	sleep 0.1
-done
-if [[ $(sockstat) == "$sock_base" ]]; then
+if sockets_settle 100; then
 	ok "sockets: /proc/net/sockstat back to its baseline"
 else
 	not_ok "sockets: /proc/net/sockstat was '$sock_base', now '$(sockstat)'"

@@ -25,22 +25,6 @@ seed=${SEED:-1} duration=${DURATION:-120} threads=${THREADS:-4}
 check_name=fuzz
 . "$here/../../scripts/vm/lib.sh"
 
-# Waits up to $1 tenths of a second for the gauges to read zero.
-gauges_zero() {
-	for _ in $(seq "$1"); do
-		[[ -n $(gauges) && -z $(gauges | awk '$2 != 0') ]] && return 0
-		sleep 0.1
-	done
-	[[ -n $(gauges) && -z $(gauges | awk '$2 != 0') ]]
-}
-sockets_settle() {
-	for _ in $(seq "$1"); do
-		[[ $(sockstat) == "$sock_base" ]] && return 0
-		sleep 0.1
-	done
-	[[ $(sockstat) == "$sock_base" ]]
-}
-
 mark_kernel_log
 sock_base=$(sockstat)
 note "sockstat baseline: $sock_base"

@@ -46,6 +46,27 @@ note_orphans() {
 	fi
 }
 gauges() { awk '$1 == "pools" || $1 == "files"' "$stat" 2>/dev/null; }
+
+# Waiting for what a suite opened to be gone: a closed file's release may
+# run a moment late (task work, deferred fput), and a socket's slower still.
+# Each waits up to $1 tenths of a second and tells by its status whether
+# it got there.
+gauges_zero() {	# the gauges "pools" and "files" both read 0
+	local _
+	for _ in $(seq "$1"); do
+		[[ -n $(gauges) && -z $(gauges | awk '$2 != 0') ]] && return 0
+		sleep 0.1
+	done
+	[[ -n $(gauges) && -z $(gauges | awk '$2 != 0') ]]
+}
+sockets_settle() {	# sockstat is back at $sock_base, which the caller took
+	local _
+	for _ in $(seq "$1"); do
+		[[ $(sockstat) == "$sock_base" ]] && return 0
+		sleep 0.1
+	done
+	[[ $(sockstat) == "$sock_base" ]]
+}
 pattern='(^|[^[:alpha:]_])BUG|WARNING|Oops|[Ll][Ee][Aa][Kk]|general protection|soft lockup|hung task|Call Trace'
 
 # Marks the kernel log; the checks below read only what comes after it.
