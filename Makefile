@@ -292,10 +292,14 @@ soak-host:
 # (scripts/sanitizer-kernel.sh). `make check-sanitize`: the selftests, the
 # fuzzer (several seeds), the connect/close cycles and the provider's suite
 # on it, failing on any sanitizer report (scripts/check-sanitize.sh). Not in
-# `make check`: it takes longer than CI's budget.
+# `make check`: it takes longer than CI's budget. SANITIZER=kcsan: the same
+# on a second kernel with KCSAN in place of KASAN (kmod/sanitize/kcsan.config).
+# KVER=6.1: built from linux-source-6.1; unset, the sanitizer kernel is 6.12.
+SANITIZER ?= kasan
+SANITIZE_ENV = SANITIZER=$(SANITIZER) SANITIZE_KVER=$(or $(KVER),6.12)
 .PHONY: sanitizer-kernel check-sanitize
 sanitizer-kernel: setup
-	@scripts/sanitizer-kernel.sh
+	@$(SANITIZE_ENV) scripts/sanitizer-kernel.sh
 
 check-sanitize: setup
-	@scripts/check-sanitize.sh
+	@$(SANITIZE_ENV) scripts/check-sanitize.sh

@@ -29,11 +29,28 @@
 #
 # kmod/sanitize/suppressions: one extended regex a line (# comments), each
 # matched against a report's title line, each with the reason above it.
+#
+# SANITIZER=kcsan runs the same suites on the KCSAN kernel (kmod/sanitize/
+# kcsan.config), into build/check-sanitize-kcsan unless SANITIZE_OUT says;
+# SANITIZE_KVER=6.1 on the one built from linux-source-6.1
+# (build/check-sanitize-6.1, -6.1-kcsan).
+# A KCSAN report fails the check when a frame of spool.ko ("[spool]") is in
+# either access's stack. One with none is a race between two accesses of the
+# kernel's own code, made by the JVM's or the tests' system calls: it goes
+# to SUITE/kcsan-kernel.txt and the summary counts it, without failing.
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
-out=${SANITIZE_OUT:-$repo/build/check-sanitize}
+# Which kernel: SANITIZE_KVER (6.12 or 6.1) and SANITIZER (kasan or kcsan),
+# as scripts/sanitizer-kernel.sh takes them. Each has its own module build
+# and its own output: sanitize, sanitize-kcsan, sanitize-6.1, ...
+flavour=${SANITIZER:-kasan}
+suffix=
+[[ ${SANITIZE_KVER:-6.12} == 6.12 ]] || suffix=-$SANITIZE_KVER
+[[ $flavour == kasan ]] || suffix+=-$flavour
+out=${SANITIZE_OUT:-$repo/build/check-sanitize$suffix}
+variant=sanitize$suffix
 suites=${SANITIZE_SUITES:-kmod fuzz cycles provider}
 seeds=${SANITIZE_SEEDS:-1 2 3}
 fuzz_total=${SANITIZE_FUZZ_SECONDS:-600}
@@ -43,19 +60,18 @@ scale=${SANITIZE_TIMEOUT_SCALE:-10}
 provider_scale=${SANITIZE_PROVIDER_SCALE:-4}
 supp=$repo/kmod/sanitize/suppressions
 
-kdir=$(scripts/sanitizer-kernel.sh) || exit 1
+kdir=$(scripts/sanitizer-kernel.sh) || exit 1	# takes SANITIZER, SANITIZE_KVER
 vmlinux=$kdir/vmlinux
 echo "check-sanitize: kernel $(cat "$kdir/include/config/kernel.release"), $vmlinux"
 
 # --- builds: the module against the sanitizer tree, the user-space programs --
 # Rebuilt only when a source or the kernel tree is newer than it, so that
 # two runs (other SANITIZE_SUITES, another SANITIZE_OUT) may share it.
-ko=$repo/build/kmod-variants/sanitize/spool.ko
+ko=$repo/build/kmod-variants/$variant/spool.ko
 if [[ ! -f $ko ]] || [[ -n $(find kmod/Kbuild kmod/Makefile kmod/*.[ch] kmod/include \
 	"$kdir/../done" -newer "$ko" -print -quit) ]]; then
-	kmod/build-variant.sh sanitize sanitize KDIR="$kdir" SPOOL_PROC_STAT=1 || {
-		echo "check-sanitize: spool.ko does not build against $kdir:" >&2
-		tail -n 30 "$repo/build/kmod-variants/sanitize/build.log" >&2
+	kmod/build-variant.sh "$variant" "$variant" KDIR="$kdir" SPOOL_PROC_STAT=1 || {
+		echo "check-sanitize: spool.ko does not build against $kdir" >&2
 		exit 1
 	}
 fi
@@ -68,7 +84,8 @@ esac
 # --- the suites ----------------------------------------------------------
 # kasan_multi_shot: every KASAN report, not the first only; a log buffer
 # large enough for all of them.
-append="kasan_multi_shot log_buf_len=16M pci=noacpi"
+append="log_buf_len=16M pci=noacpi"
+[[ $flavour == kasan ]] && append="kasan_multi_shot $append"
 mkdir -p "$out"
 summary=$out/summary.txt
 : >"$summary"
@@ -77,6 +94,29 @@ status=0
 # Report titles: KASAN, KCSAN, UBSAN, lockdep's, might_sleep's, kmemleak's,
 # and whatever else the kernel calls a bug or a warning.
 titles='BUG: KASAN|BUG: KCSAN|UBSAN:|WARNING: possible (circular|recursive) locking|WARNING: inconsistent lock state|WARNING: (bad unlock balance|lock held when returning|suspicious RCU usage|held lock freed)|possible irq lock inversion|BUG: sleeping function called|BUG: scheduling while atomic|BUG: workqueue leaked lock|BUG: (soft|hard) lockup|INFO: task .* blocked|general protection fault|kernel BUG at|Oops|WARNING: CPU:|BUG: unable to handle|unreferenced object'
+
+# kcsan_split DIR: takes out of DIR/reports.txt each KCSAN report of
+# dmesg.txt with no spool.ko frame ("[spool]") in its block (from its title
+# to KCSAN's closing line of '='), and writes those blocks to
+# DIR/kcsan-kernel.txt.
+kcsan_split() {
+	local dir=$1 lines
+	: >"$dir/kcsan-kernel.txt"
+	[[ -f $dir/dmesg.txt ]] || return 0
+	lines=$(awk -v out="$dir/kcsan-kernel.txt" '
+		/BUG: KCSAN:/ { n = NR; block = $0; spool = 0; next }
+		n && /\[spool\]/ { spool = 1 }
+		n { block = block "\n" $0 }
+		n && index($0, "========================================") {
+			if (!spool) { print n; print block "\n" >out }
+			n = 0
+		}
+		END { if (n && !spool) { print n; print block "\n" >out } }
+	' "$dir/dmesg.txt")
+	[[ -n $lines ]] || return 0
+	grep -vE "^dmesg\.txt:($(paste -sd'|' <<<"$lines")):" "$dir/reports.txt" >"$dir/reports.tmp"
+	mv "$dir/reports.tmp" "$dir/reports.txt"
+}
 
 scan() {	# scan DIR: writes DIR/reports.txt; prints the count not suppressed
 	local dir=$1 f n=0 line
@@ -94,6 +134,7 @@ scan() {	# scan DIR: writes DIR/reports.txt; prints the count not suppressed
 	if [[ ! -f $dir/dmesg.txt && -f $dir/console.log ]]; then
 		grep -nE "$titles" "$dir/console.log" | sed 's/^/console.log:/' >>"$dir/reports.txt"
 	fi
+	kcsan_split "$dir"
 	if [[ -f $supp ]]; then
 		local re
 		re=$(grep -vE '^[[:space:]]*(#|$)' "$supp" | paste -sd'|')
@@ -107,7 +148,7 @@ scan() {	# scan DIR: writes DIR/reports.txt; prints the count not suppressed
 }
 
 run_suite() {	# run_suite NAME TIMEOUT [run options] -- COMMAND...
-	local name=$1 timeout=$2 dir=$out/$1 start rc n calls verdict
+	local name=$1 timeout=$2 dir=$out/$1 start rc n calls verdict kernel
 	shift 2
 	rm -rf "$dir"
 	mkdir -p "$dir"
@@ -118,9 +159,12 @@ run_suite() {	# run_suite NAME TIMEOUT [run options] -- COMMAND...
 	n=$(scan "$dir")
 	calls=$(grep -oE '^# [0-9]+ checked calls' "$dir/log.txt" | awk '{ print $2 }' | tail -n 1)
 	verdict=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$dir/log.txt" | tail -n 1)
-	printf '%-10s %5d s  exit %-3d %-22s %s  %d report(s)\n' "$name" \
+	kernel=$(grep -c 'BUG: KCSAN:' "$dir/kcsan-kernel.txt" 2>/dev/null)
+	[[ $flavour == kcsan ]] || kernel=
+	printf '%-10s %5d s  exit %-3d %-22s %s  %d report(s)%s\n' "$name" \
 		$(($(date +%s) - start)) "$rc" "${verdict:-no summary}" \
-		"${calls:+calls $calls,}" "$n" | tee -a "$summary"
+		"${calls:+calls $calls,}" "$n" \
+		"${kernel:+, $kernel KCSAN race(s) in the kernel alone}" | tee -a "$summary"
 	if ((n)); then
 		sed 's/^/    /' "$dir/reports.txt" | head -n 40 | tee -a "$summary"
 		status=1

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Builds the sanitizer kernel (make sanitizer-kernel): Debian's
-# linux-source-6.12, tinyconfig plus kmod/sanitize/sanitize.config
+# linux-source-6.12 (or linux-source-6.1 with SANITIZE_KVER=6.1, which adds
+# kmod/sanitize/6.1.config), tinyconfig plus kmod/sanitize/sanitize.config
 # (KASAN, lockdep, DEBUG_ATOMIC_SLEEP, kmemleak, UBSAN; the VM's drivers
-# built in), in a cache outside the clone:
+# built in), in a cache outside the clone. SANITIZER picks the flavour:
+#
+#   kasan  (the default) sanitize.config alone
+#   kcsan  sanitize.config, then kcsan.config over it: KCSAN in place of
+#          KASAN, which the kernel cannot have at the same time
 #
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/spool/sanitizer-kernel/KEY/
 #       src/      the unpacked source
@@ -10,8 +15,9 @@
 #       build.log the build's log
 #       done      written last; its presence means the tree is complete
 #
-# KEY hashes the inputs: the source package's version, the fragment, the
-# base config's name and the compiler's version. A tree with the same KEY is
+# KEY hashes the inputs: the source package's version, the fragments, the
+# base config's name and the compiler's version (for kasan, exactly what it
+# hashed before there were flavours, so that its cached tree stays valid). A tree with the same KEY is
 # reused; any change makes a new one. Prints the build directory.
 #
 #   scripts/sanitizer-kernel.sh [--dir]   build if needed; print build/
@@ -20,8 +26,26 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
-pkg=${SANITIZE_SOURCE_PKG:-linux-source-6.12}
+case ${SANITIZE_KVER:-6.12} in
+6.1 | 6.12) pkg=${SANITIZE_SOURCE_PKG:-linux-source-${SANITIZE_KVER:-6.12}} ;;
+*)
+	echo "sanitizer-kernel: KVER=$SANITIZE_KVER: the sanitizer kernel is 6.1 or 6.12" >&2
+	exit 2 ;;
+esac
 fragment=$repo/kmod/sanitize/sanitize.config
+fragments=("$fragment")
+# What one source needs besides (6.1's tinyconfig picks SLOB, which KASAN
+# cannot work with); none for 6.12, whose key stays what it was.
+[[ -f $repo/kmod/sanitize/${pkg#linux-source-}.config ]] &&
+	fragments+=("$repo/kmod/sanitize/${pkg#linux-source-}.config")
+flavour=${SANITIZER:-kasan}
+case $flavour in
+kasan) ;;
+kcsan) fragments+=("$repo/kmod/sanitize/kcsan.config") ;;
+*)
+	echo "sanitizer-kernel: SANITIZER=$flavour: not kasan or kcsan" >&2
+	exit 2 ;;
+esac
 base=tinyconfig
 root=${XDG_CACHE_HOME:-$HOME/.cache}/spool/sanitizer-kernel
 
@@ -34,7 +58,7 @@ fi
 key=$({
 	echo "$pkg $version $base"
 	gcc --version | head -n 1
-	cat "$fragment"
+	cat "${fragments[@]}"
 } | sha256sum | cut -c1-16)
 dir=$root/$key
 
@@ -48,34 +72,40 @@ if [[ -f $dir/done ]]; then
 fi
 
 jobs=${SANITIZE_JOBS:-$(nproc)}
-echo "sanitizer-kernel: building $pkg $version ($key) in $dir;" \
+echo "sanitizer-kernel: building $pkg $version, $flavour ($key) in $dir;" \
      "log in $dir/build.log" >&2
 rm -rf "$dir"
 mkdir -p "$dir/src" "$dir/build"
 start=$SECONDS
 {
-	echo "# $pkg $version, $base + kmod/sanitize/sanitize.config, -j$jobs"
+	echo "# $pkg $version, $flavour: $base + ${fragments[*]##*/}, -j$jobs"
 	tar -xf "$tarball" -C "$dir/src" --strip-components=1
 	cd "$dir/src"
 	make O="$dir/build" "$base"
 	scripts/kconfig/merge_config.sh -m -O "$dir/build" \
-		"$dir/build/.config" "$fragment"
+		"$dir/build/.config" "${fragments[@]}"
 	make O="$dir/build" olddefconfig
-	# Every line of the fragment must have survived olddefconfig: a
-	# symbol the kernel dropped or a dependency missed is an error here,
-	# not a sanitizer silently absent.
+	# Every symbol the fragments set must have its last fragment's value
+	# after olddefconfig: a symbol the kernel dropped or a dependency
+	# missed is an error here, not a sanitizer silently absent.
+	declare -A want=() from=()
+	for f in "${fragments[@]}"; do
+		while IFS= read -r line; do
+			[[ $line == CONFIG_* ]] || continue
+			want[${line%%=*}]=$line from[${line%%=*}]=${f##*/}
+		done <"$f"
+	done
 	missing=0
-	while IFS= read -r line; do
-		[[ $line == CONFIG_* ]] || continue
-		sym=${line%%=*} val=${line#*=}
-		if [[ $val == n ]]; then
+	for sym in "${!want[@]}"; do
+		line=${want[$sym]}
+		if [[ ${line#*=} == n ]]; then
 			grep -q "^$sym=" "$dir/build/.config" &&
-				{ echo "sanitize.config: $sym is not off"; missing=1; }
+				{ echo "${from[$sym]}: $sym is not off"; missing=1; }
 		else
 			grep -qxF "$line" "$dir/build/.config" ||
-				{ echo "sanitize.config: $line did not take"; missing=1; }
+				{ echo "${from[$sym]}: $line did not take"; missing=1; }
 		fi
-	done <"$fragment"
+	done
 	((missing == 0))
 	# modules: no module of its own, but it writes Module.symvers,
 	# which modpost needs to build spool.ko against this tree

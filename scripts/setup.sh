@@ -14,7 +14,7 @@ packages=(
 	python3-minimal				# the inherited-channel tests start the JVM with a socket on fd 0
 	iproute2				# the multicast tests set up "lo" in a network namespace (unshare: util-linux)
 	apparmor				# check-kmod: apparmor_parser loads the selftests' deny-accept profile
-	linux-source-6.12 bc bison flex libelf-dev libssl-dev	# make sanitizer-kernel builds a kernel
+	linux-source-6.12 linux-source-6.1 bc bison flex libelf-dev libssl-dev	# make sanitizer-kernel builds a kernel (6.12; SANITIZE_SOURCE_PKG picks 6.1)
 )
 
 missing=()
