@@ -76,8 +76,11 @@ echo "sanitizer-kernel: building $pkg $version, $flavour ($key) in $dir;" \
      "log in $dir/build.log" >&2
 rm -rf "$dir"
 mkdir -p "$dir/src" "$dir/build"
-start=$SECONDS
-{
+# The steps, in a subshell with errexit of its own, so that the first step
+# to fail stops the build. (They were once a `{ ...; } || handler` group:
+# bash turns errexit off on the left of ||, and a failed step, the config
+# check included, let the build go on.)
+steps() {
 	echo "# $pkg $version, $flavour: $base + ${fragments[*]##*/}, -j$jobs"
 	tar -xf "$tarball" -C "$dir/src" --strip-components=1
 	cd "$dir/src"
@@ -88,34 +91,46 @@ start=$SECONDS
 	# Every symbol the fragments set must have its last fragment's value
 	# after olddefconfig: a symbol the kernel dropped or a dependency
 	# missed is an error here, not a sanitizer silently absent.
-	declare -A want=() from=()
+	local -A want=() from=()
+	local f line sym missing=0
 	for f in "${fragments[@]}"; do
 		while IFS= read -r line; do
 			[[ $line == CONFIG_* ]] || continue
 			want[${line%%=*}]=$line from[${line%%=*}]=${f##*/}
 		done <"$f"
 	done
-	missing=0
 	for sym in "${!want[@]}"; do
 		line=${want[$sym]}
 		if [[ ${line#*=} == n ]]; then
-			grep -q "^$sym=" "$dir/build/.config" &&
-				{ echo "${from[$sym]}: $sym is not off"; missing=1; }
-		else
-			grep -qxF "$line" "$dir/build/.config" ||
-				{ echo "${from[$sym]}: $line did not take"; missing=1; }
+			if grep -q "^$sym=" "$dir/build/.config"; then
+				echo "${from[$sym]}: $sym is not off"
+				missing=1
+			fi
+		elif ! grep -qxF "$line" "$dir/build/.config"; then
+			echo "${from[$sym]}: $line did not take"
+			missing=1
 		fi
 	done
-	((missing == 0))
+	if ((missing)); then
+		echo "# the config lacks what the fragments ask for; not built"
+		return 1
+	fi
+	echo "# every line of the fragments took"
 	# modules: no module of its own, but it writes Module.symvers,
 	# which modpost needs to build spool.ko against this tree
 	nice make O="$dir/build" -j"$jobs" vmlinux bzImage modules
-	echo "# built in $((SECONDS - start)) s"
-} >"$dir/build.log" 2>&1 || {
+}
+start=$SECONDS
+set +e
+(set -e; steps) >"$dir/build.log" 2>&1
+rc=$?
+set -e
+if ((rc != 0)); then
 	echo "sanitizer-kernel: the build failed; the end of $dir/build.log:" >&2
 	tail -n 30 "$dir/build.log" >&2
 	exit 1
-}
+fi
+echo "# built in $((SECONDS - start)) s" >>"$dir/build.log"
 du -sh "$dir" | sed 's/^/sanitizer-kernel: size /' >&2
 echo "sanitizer-kernel: built in $((SECONDS - start)) s" >&2
 date -u +%FT%TZ >"$dir/done"
