@@ -148,7 +148,7 @@ scan() {	# scan DIR: writes DIR/reports.txt; prints the count not suppressed
 }
 
 run_suite() {	# run_suite NAME TIMEOUT [run options] -- COMMAND...
-	local name=$1 timeout=$2 dir=$out/$1 start rc n calls verdict kernel
+	local name=$1 timeout=$2 dir=$out/$1 start rc n calls verdict kernel watched
 	shift 2
 	rm -rf "$dir"
 	mkdir -p "$dir"
@@ -160,7 +160,10 @@ run_suite() {	# run_suite NAME TIMEOUT [run options] -- COMMAND...
 	calls=$(grep -oE '^# [0-9]+ checked calls' "$dir/log.txt" | awk '{ print $2 }' | tail -n 1)
 	verdict=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$dir/log.txt" | tail -n 1)
 	kernel=$(grep -c 'BUG: KCSAN:' "$dir/kcsan-kernel.txt" 2>/dev/null)
-	[[ $flavour == kcsan ]] || kernel=
+	# and how hard KCSAN looked: the watchpoints it set while the suite ran
+	# (kmod/sanitize/vm-wrap.sh)
+	watched=$(awk '$1 == "setup_watchpoints" { print $2 }' "$dir/kcsan.txt" 2>/dev/null)
+	[[ $flavour == kcsan ]] && kernel="$kernel${watched:+ ($watched watchpoints)}" || kernel=
 	printf '%-10s %5d s  exit %-3d %-22s %s  %d report(s)%s\n' "$name" \
 		$(($(date +%s) - start)) "$rc" "${verdict:-no summary}" \
 		"${calls:+calls $calls,}" "$n" \

@@ -19,8 +19,18 @@ if [[ -w $kml ]]; then
 else
 	echo "# kmemleak: $kml is not writable; no leak scan"
 fi
+# KCSAN's counters (the KCSAN kernel): how many accesses it watched while
+# the suite ran, so that "no race found" is read beside how hard it looked.
+kcsan=/sys/kernel/debug/kcsan
+kcsan_counts() { awk '$1 ~ /^(setup_watchpoints|data_races|races_unknown_origin):?$/ { sub(":", "", $1); print $1, $2 }' "$kcsan"; }
+[[ -r $kcsan ]] && kcsan_counts >/tmp/kcsan.before
 "$@"
 rc=$?
+if [[ -r $kcsan ]]; then
+	kcsan_counts | awk 'NR == FNR { b[$1] = $2; next } { printf "%s %d\n", $1, $2 - b[$1] }' \
+		/tmp/kcsan.before - >"$VM_OUT/kcsan.txt"
+	echo "# kcsan while the suite ran: $(echo $(cat "$VM_OUT/kcsan.txt"))"
+fi
 if [[ -w $kml ]]; then
 	# spool.ko is unloaded by every suite: its memory is freed or leaked.
 	sleep 6
