@@ -61,8 +61,13 @@ provider_scale=${SANITIZE_PROVIDER_SCALE:-4}
 supp=$repo/kmod/sanitize/suppressions
 
 kdir=$(scripts/sanitizer-kernel.sh) || exit 1	# takes SANITIZER, SANITIZE_KVER
-vmlinux=$kdir/vmlinux
-echo "check-sanitize: kernel $(cat "$kdir/include/config/kernel.release"), $vmlinux"
+# 6.12 boots from vmlinux (its PVH entry: no decompression under TCG). The
+# 6.1 kernel's vmlinux, booted the same way, ends QEMU within a second with
+# nothing on the console; its bzImage boots. Why is not known (its PVH
+# entry has the fix that calls C code through the kernel's mapping).
+image=$kdir/vmlinux
+[[ ${SANITIZE_KVER:-6.12} == 6.1 ]] && image=$kdir/arch/x86/boot/bzImage
+echo "check-sanitize: kernel $(cat "$kdir/include/config/kernel.release"), $image"
 
 # --- builds: the module against the sanitizer tree, the user-space programs --
 # Rebuilt only when a source or the kernel tree is newer than it, so that
@@ -86,6 +91,10 @@ esac
 # large enough for all of them.
 append="log_buf_len=16M pci=noacpi"
 [[ $flavour == kasan ]] && append="kasan_multi_shot $append"
+# On KCSAN the guest suites' own kernel-log checks leave KCSAN's reports to
+# this side, which tells the module's races from the kernel's (kcsan_split).
+guest_env=()
+[[ $flavour == kcsan ]] && guest_env=(--env KERNEL_LOG_SKIP_KCSAN=1)
 mkdir -p "$out"
 summary=$out/summary.txt
 : >"$summary"
@@ -96,16 +105,23 @@ status=0
 titles='BUG: KASAN|BUG: KCSAN|UBSAN:|WARNING: possible (circular|recursive) locking|WARNING: inconsistent lock state|WARNING: (bad unlock balance|lock held when returning|suspicious RCU usage|held lock freed)|possible irq lock inversion|BUG: sleeping function called|BUG: scheduling while atomic|BUG: workqueue leaked lock|BUG: (soft|hard) lockup|INFO: task .* blocked|general protection fault|kernel BUG at|Oops|WARNING: CPU:|BUG: unable to handle|unreferenced object'
 
 # kcsan_split DIR: takes out of DIR/reports.txt each KCSAN report of
-# dmesg.txt with no spool.ko frame ("[spool]") in its block (from its title
-# to KCSAN's closing line of '='), and writes those blocks to
-# DIR/kcsan-kernel.txt.
+# dmesg.txt with no spool.ko frame ("[spool]") in either access's stack (from
+# its title to KCSAN's closing line of '='), and writes those blocks to
+# DIR/kcsan-kernel.txt. A stack of an access made in an interrupt goes on
+# past the interrupt's entry into the task it interrupted: those frames
+# do not count.
 kcsan_split() {
 	local dir=$1 lines
 	: >"$dir/kcsan-kernel.txt"
 	[[ -f $dir/dmesg.txt ]] || return 0
 	lines=$(awk -v out="$dir/kcsan-kernel.txt" '
-		/BUG: KCSAN:/ { n = NR; block = $0; spool = 0; next }
-		n && /\[spool\]/ { spool = 1 }
+		/BUG: KCSAN:/ { n = NR; block = $0; spool = 0; irq = 0; next }
+		# each access stack starts with its "... bytes by task|interrupt"
+		# line; frames after an interrupt entry (asm_sysvec_*, asm_exc_*)
+		# are the task it interrupted, which made no access of its own
+		n && / bytes by / { irq = 0 }
+		n && / asm_[a-z0-9_]+\+0x/ { irq = 1 }
+		n && !irq && /\[spool\]/ { spool = 1 }
 		n { block = block "\n" $0 }
 		n && index($0, "========================================") {
 			if (!spool) { print n; print block "\n" >out }
@@ -154,7 +170,7 @@ run_suite() {	# run_suite NAME TIMEOUT [run options] -- COMMAND...
 	mkdir -p "$dir"
 	start=$(date +%s)
 	scripts/vm-suite.sh "sanitize-$name" "$dir" "$timeout" "$dir" \
-		--kernel "$vmlinux" --mem 4G --append "$append" "$@"
+		--kernel "$image" --mem 4G --append "$append" "${guest_env[@]}" "$@"
 	rc=$?
 	n=$(scan "$dir")
 	calls=$(grep -oE '^# [0-9]+ checked calls' "$dir/log.txt" | awk '{ print $2 }' | tail -n 1)
