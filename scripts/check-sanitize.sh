@@ -96,6 +96,8 @@ append="log_buf_len=16M pci=noacpi"
 guest_env=()
 [[ $flavour == kcsan ]] && guest_env=(--env KERNEL_LOG_SKIP_KCSAN=1)
 mkdir -p "$out"
+# absolute: the provider suite's guest script writes there after a cd
+out=$(cd "$out" && pwd)
 summary=$out/summary.txt
 : >"$summary"
 status=0
