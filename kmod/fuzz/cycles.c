@@ -76,6 +76,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -568,6 +570,32 @@ static int srv_cycle(int timeout_ms)
 	return n;
 }
 
+/*
+ * What a stall leaves to look at: whether the connections not accepted are
+ * in the listener's queue (for a listener, TCP_INFO's tcpi_unacked is its
+ * accept queue's length), and whether poll(2) reports the listener
+ * readable. Queued and readable while the cycle reports nothing would be
+ * a lost wake-up in the module; an empty queue, connections that never
+ * reached it.
+ */
+static void stall_report(void)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+	int r;
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(lfd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+		printf("# stall: TCP_INFO on the listener: %s\n", strerror(errno));
+	else
+		printf("# stall: the listener's accept queue holds %u (backlog %u)\n",
+		       ti.tcpi_unacked, ti.tcpi_sacked);
+	r = poll(&p, 1, 0);
+	printf("# stall: poll(2) on the listener: %d, revents 0x%x\n", r, r > 0 ? p.revents : 0);
+	fflush(stdout);
+}
+
 /* Cycles until done() holds; false after STALL_MS without any event. */
 static int srv_until(int (*done)(void), int timeout_ms)
 {
@@ -677,6 +705,7 @@ static int one_batch(int b)
 	if (!srv_until(requests_in, 2000)) {
 		problem("batch %d: accepted %d of %d, %d without their request, after %d s",
 			batch_no, accepted_batch, b, srv_pending, STALL_MS / 1000);
+		stall_report();
 		return -1;
 	}
 	for (int i = 0; i < b; i++) {
