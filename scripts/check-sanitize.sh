@@ -181,11 +181,12 @@ run_suite() {	# run_suite NAME TIMEOUT [run options] -- COMMAND...
 	# and how hard KCSAN looked: the watchpoints it set while the suite ran
 	# (kmod/sanitize/vm-wrap.sh)
 	watched=$(awk '$1 == "setup_watchpoints" { print $2 }' "$dir/kcsan.txt" 2>/dev/null)
-	[[ $flavour == kcsan ]] && kernel="$kernel${watched:+ ($watched watchpoints)}" || kernel=
-	printf '%-10s %5d s  exit %-3d %-22s %s  %d report(s)%s\n' "$name" \
+	[[ $flavour == kcsan ]] || kernel= watched=
+	printf '%-10s %5d s  exit %-3d %-22s %s  %d report(s)%s%s\n' "$name" \
 		$(($(date +%s) - start)) "$rc" "${verdict:-no summary}" \
 		"${calls:+calls $calls,}" "$n" \
-		"${kernel:+, $kernel KCSAN race(s) in the kernel alone}" | tee -a "$summary"
+		"${kernel:+, $kernel KCSAN race(s) in the kernel alone}" \
+		"${watched:+, $watched KCSAN watchpoints}" | tee -a "$summary"
 	if ((n)); then
 		sed 's/^/    /' "$dir/reports.txt" | head -n 40 | tee -a "$summary"
 		status=1
