@@ -109,8 +109,8 @@ titles='BUG: KASAN|BUG: KCSAN|UBSAN:|WARNING: possible (circular|recursive) lock
 # kcsan_split DIR: takes out of DIR/reports.txt each KCSAN report of
 # dmesg.txt with no spool.ko frame ("[spool]") in either access's stack (from
 # its title to KCSAN's closing line of '='), and writes those blocks to
-# DIR/kcsan-kernel.txt. A stack of an access made in an interrupt goes on
-# past the interrupt's entry into the task it interrupted: those frames
+# DIR/kcsan-kernel.txt. A stack of an access made in an interrupt or a
+# softirq goes on past its entry into the task it interrupted: those frames
 # do not count.
 kcsan_split() {
 	local dir=$1 lines
@@ -120,9 +120,11 @@ kcsan_split() {
 		/BUG: KCSAN:/ { n = NR; block = $0; spool = 0; irq = 0; next }
 		# each access stack starts with its "... bytes by task|interrupt"
 		# line; frames after an interrupt entry (asm_sysvec_*, asm_exc_*)
-		# are the task it interrupted, which made no access of its own
+		# or a softirq run (handle_softirqs, 6.1: __do_softirq; also run
+		# inline when a task re-enables bottom halves) are the task it
+		# interrupted, which made no access of its own
 		n && / bytes by / { irq = 0 }
-		n && / asm_[a-z0-9_]+\+0x/ { irq = 1 }
+		n && / (asm_[a-z0-9_]+|handle_softirqs|__do_softirq)\+0x/ { irq = 1 }
 		n && !irq && /\[spool\]/ { spool = 1 }
 		n { block = block "\n" $0 }
 		n && index($0, "========================================") {
