@@ -721,7 +721,7 @@ public final class UringBackend implements Backend {
                 sendsDone++;
                 sendDone[(int) ud] = true;
                 if (res > 0) {
-                    Counters.BYTES_WRITTEN.add(res);
+                    bytesSent += res;
                 }
                 sink.sent((int) ud, res);
             }
@@ -742,6 +742,12 @@ public final class UringBackend implements Backend {
          */
         static final int ARENA_GROWTH = 4;
         private int sendsDone;
+        /**
+         * Bytes the sends of this poll took, added to the counter once per
+         * poll: an atomic add per send cost more, at 10,000 connections, than
+         * the rest of its bookkeeping.
+         */
+        private long bytesSent;
         private boolean[] sendDone = new boolean[64];
         /** A connection was handed over before the wait: the poll must not sleep. */
         private boolean acceptedNow;
@@ -871,6 +877,7 @@ public final class UringBackend implements Backend {
                 }
             }
             Counters.EVENTS.add(n);
+            long readAhead = 0;
             ByteBuffer data = null; // one view of the arena: each receiver copies its bytes at once
             for (int i = 0; i < n; i++) {
                 int fd = readyFd[i];
@@ -878,8 +885,7 @@ public final class UringBackend implements Backend {
                 if (result != null && result[i] != Integer.MIN_VALUE) {
                     int r = result[i];
                     if (r > 0) {
-                        Counters.BYTES_READ.add(r);
-                        Counters.READ_AHEAD_BYTES.add(r);
+                        readAhead += r;
                         if (data == null) {
                             data = arena.duplicate();
                         }
@@ -903,6 +909,10 @@ public final class UringBackend implements Backend {
                 }
             }
             nrReady = 0;
+            Counters.BYTES_READ.add(readAhead);
+            Counters.READ_AHEAD_BYTES.add(readAhead);
+            Counters.BYTES_WRITTEN.add(bytesSent);
+            bytesSent = 0;
             if (short_ > 0 && arena.capacity() < arenaMax) {
                 // every receive of this poll is copied out: the old arena is free
                 arena = Memory.allocate((int) Math.min(arenaMax, 2L * arena.capacity()));

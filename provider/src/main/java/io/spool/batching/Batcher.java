@@ -74,6 +74,8 @@ public final class Batcher {
     // under cycleLock
     private long cycle;
     private final ArrayList<SocketBatch> staged = new ArrayList<>();
+    /** Staging buffers for reuse (cycleLock). */
+    private final StagePool.Cache stageCache = new StagePool.Cache();
     /** The sends queued for the cycle in flight, by their index in the backend's batch. */
     private final ArrayList<SocketBatch> sending = new ArrayList<>();
     /** A cycle is in the backend now. */
@@ -249,7 +251,14 @@ public final class Batcher {
             b.listed = false;
         }
         staged.clear();
+        stageCache.close();
         WRITE_BEHIND.remove(this);
+    }
+
+    /** This selector's staging buffers (cycleLock held). */
+    StagePool.Cache stageCache() {
+        assert cycleLock.isHeldByCurrentThread();
+        return stageCache;
     }
 
     // ---- exit

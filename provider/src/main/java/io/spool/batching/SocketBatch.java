@@ -480,6 +480,8 @@ public final class SocketBatch {
     volatile Batcher stagedOn;
     // guarded by stagedOn's cycleLock and ch.writeLock
     private ByteBuffer stage;
+    /** stage's address, read once per buffer (a JNI call on JDK 17). */
+    private long stageAddr;
     private int sendPos;
     private int stageLen;
     /** The registration carries POLLOUT for the staged bytes (selector thread). */
@@ -668,7 +670,8 @@ public final class SocketBatch {
         assert sel.isHeldByCurrentThread() && ch.writeLock().isHeldByCurrentThread();
         int want = src.remaining();
         if (stage == null) {
-            stage = StagePool.take(want);
+            stage = StagePool.take(want, sel);
+            stageAddr = Memory.address(stage);
             sendPos = 0;
             stageLen = 0;
         } else if (stageLen + want > stage.capacity()) {
@@ -677,10 +680,11 @@ public final class SocketBatch {
             d.limit(stageLen).position(sendPos);
             int live = stageLen - sendPos;
             if (live + want > stage.capacity() && stage.capacity() < StagePool.maxSize()) {
-                ByteBuffer bigger = StagePool.take(live + want);
+                ByteBuffer bigger = StagePool.take(live + want, sel);
                 bigger.put(d);
-                StagePool.give(stage);
+                StagePool.give(stage, sel);
                 stage = bigger;
+                stageAddr = Memory.address(stage);
             } else {
                 stage.clear();
                 stage.put(d);
@@ -716,7 +720,7 @@ public final class SocketBatch {
         if (!hasUnsent()) {
             return false;
         }
-        return poller.addSend(ch.fd(), Memory.address(stage) + sendPos, stageLen - sendPos);
+        return poller.addSend(ch.fd(), stageAddr + sendPos, stageLen - sendPos);
     }
 
     /**
@@ -786,13 +790,14 @@ public final class SocketBatch {
 
     private void releaseStage() {
         ByteBuffer b = stage;
+        Batcher st = stagedOn;
         stage = null;
         sendPos = 0;
         stageLen = 0;
         sendBlocked = false;
         stagedOn = null;
         if (b != null) {
-            StagePool.give(b);
+            StagePool.give(b, st); // to st's cache when this thread holds its cycle lock
         }
     }
 
@@ -807,7 +812,7 @@ public final class SocketBatch {
         }
         while (sendPos < stageLen) {
             Counters.STAGED_FLUSHES.increment();
-            long n = IO.write(ch.fd(), Memory.address(stage) + sendPos, stageLen - sendPos);
+            long n = IO.write(ch.fd(), stageAddr + sendPos, stageLen - sendPos);
             if (n == IO.UNAVAILABLE) {
                 sendBlocked = true;
                 return;
