@@ -38,8 +38,8 @@ public final class Config {
             "write-behind: stage writes of the selecting thread for the next cycle");
     static final Property ACCEPT_AHEAD = define("spool.acceptAhead", "true", "true, false",
             "accept-ahead: accept on ready listeners in the cycle");
-    static final Property URING_DEFER_TASKRUN = define("spool.uringDeferTaskrun", "false", "true, false",
-            "uring backend: set rings up with IORING_SETUP_DEFER_TASKRUN (a select then reports at most 20 ready sockets)");
+    static final Property URING_DEFER_TASKRUN = define("spool.uringDeferTaskrun", "true", "true, false",
+            "uring backend: set rings up with IORING_SETUP_DEFER_TASKRUN (since 6.13 an enter then runs at most 20 of the polls that fired; false: COOP_TASKRUN, every one)");
     static final Property ARENA = define("spool.arena", "1048576", "4096 to 2147483647",
             "bytes of a selector's receive arena (capped by the module's max_arena; on uring, doubled up to 4 times this while receives lack room)");
     static final Property RECV_MAX = define("spool.recvMax", "65536", "1 to 2147483647",

@@ -30,7 +30,7 @@ class ConfigTest {
         assertEquals("auto", c.backend);
         assertEquals("auto", c.ffi);
         assertTrue(c.readAhead && c.writeBehind && c.acceptAhead);
-        assertFalse(c.uringDeferTaskrun);
+        assertTrue(c.uringDeferTaskrun);
         assertEquals(1 << 20, c.arena);
         assertEquals(64 << 10, c.recvMax);
         assertEquals(256 << 10, c.readAheadPause);
@@ -51,7 +51,7 @@ class ConfigTest {
         assertEquals("uring", with("spool.backend", "uring").backend);
         assertEquals("ffm", with("spool.ffi", "FFM").ffi);
         assertEquals(false, with("spool.writeBehind", "false").writeBehind);
-        assertEquals(true, with("spool.uringDeferTaskrun", "true").uringDeferTaskrun);
+        assertEquals(false, with("spool.uringDeferTaskrun", "false").uringDeferTaskrun);
         assertEquals(4096, with("spool.arena", "4096").arena);
         assertEquals(100_000, with("spool.sendCredit", "100000").sendCredit);
         assertEquals(0, with("spool.drainTimeoutMs", "0").drainTimeoutMs);
