@@ -17,7 +17,9 @@
 # Each part ends its output with "N passed, N failed"; a part that fails
 # without one counts as one failure. The last line is the total, in the same
 # form. A lane's output is shown part by part, each when it ends; its log
-# is build/check/PART.log as for every part.
+# is build/check/PART.log as for every part. Under the summary, each failed
+# part's failures are named again (its "not ok" and "# failed:" lines), so
+# that the end of the output says what failed.
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -117,5 +119,12 @@ done
 echo
 echo "=== summary ($((SECONDS - start)) s; logs in $logs/)"
 printf '%s\n' "${rows[@]}"
+for part in "${order[@]}"; do
+	p=0 f=1 s=0 rc=1
+	[[ -f $logs/$part.row ]] && read -r p f s rc <"$logs/$part.row"
+	((rc != 0 || f != 0)) || continue
+	echo "# $part failed:"
+	grep -E '^(not ok|# failed: )' "$logs/$part.log" 2>/dev/null | head -n 20 | sed 's/^/#   /'
+done
 echo "$total_p passed, $total_f failed"
 exit "$status"

@@ -119,7 +119,9 @@ else
 fi
 
 # The JUnit reports, as "N passed, N failed", merged with our own checks.
-summary=$("$repo/scripts/junit-summary.sh" "$reports" $reports_uring | tail -n 1)
+junit=$("$repo/scripts/junit-summary.sh" "$reports" $reports_uring)
+grep '^# failed: ' <<<"$junit"
+summary=$(tail -n 1 <<<"$junit")
 echo "# JUnit: $summary"
 if [[ $summary =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
 	passed=$((passed + BASH_REMATCH[1]))
