@@ -408,7 +408,7 @@ public final class BenchReport {
                 "set title 'system calls per request (median, log scale)'",
                 "set logscale y",
                 "set key top right",
-                "set yrange [0.1:100]",
+                "set yrange [0.01:100]",
                 sys.toString(),
                 "unset multiplot",
                 "");
