@@ -17,6 +17,6 @@ unset arrow 1
 set title 'system calls per request (median, log scale)'
 set logscale y
 set key top right
-set yrange [0.1:100]
+set yrange [0.01:100]
 plot 'host.dat' using 7:xtic(1) title 'default' lc 1, '' using 8 title 'spool-epoll' lc 2, '' using 9 title 'spool-uring' lc 3, '' using 10 title 'netty-epoll' lc 4, '' using 11 title 'netty-iouring' lc 5
 unset multiplot
