@@ -358,7 +358,7 @@ pass() {
 	server_pid=$!
 	port=
 	for ((i = 0; i < 600; i++)); do
-		port=$(awk '/^READY/ { print $2; exit }' "$log.out" 2>/dev/null)
+		port=$(ready_port "$log.out")
 		[[ -n $port ]] && break
 		kill -0 "$server_pid" 2>/dev/null || {
 			fail_pass "$server on $provider exited at start: $(start_error "$log.err")"

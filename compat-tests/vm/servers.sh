@@ -6,6 +6,8 @@
 #                        needs release 21 or later the newest JDK under /usr/lib/jvm),
 #                        or returns 1 for a name the registry does not have
 #   server_names         prints every name, space-separated
+#   ready_port LOG       prints the port of the READY line in a server's output
+#                        file LOG, or nothing while there is none (or no file yet)
 servers_tsv=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/servers.tsv
 
 server_lookup() {
@@ -35,4 +37,10 @@ newest_java() {	# newest_java RELEASE: the newest bin/java under /usr/lib/jvm of
 
 server_names() {
 	awk -F'\t' '!/^#/ && NF { printf "%s%s", sep, $1; sep = " " } END { print "" }' "$servers_tsv"
+}
+
+ready_port() {
+	# the server starts in the background: its output file may not exist yet
+	[[ -f $1 ]] || return 0
+	awk '/^READY/ { print $2; exit }' "$1"
 }
