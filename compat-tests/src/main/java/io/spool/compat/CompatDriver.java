@@ -21,7 +21,8 @@ import java.util.stream.Collectors;
  * Runs every server twice, in separate JVMs (the JDK's default provider, then
  * SPOOL), runs CompatCheck against each, compares the two runs and prints a
  * Markdown table: server × check × provider, pass or fail with the reason.
- * The last line is "N passed, N failed".
+ * Each failed cell is then named on a line of its own, "# failed: SERVER
+ * CHECK on PROVIDER: REASON", and the last line is "N passed, N failed".
  *
  * <pre>java -cp compat-tests.jar:lib/* io.spool.compat.CompatDriver [--out DIR]
  *     [--servers jdk-httpserver,netty-http,...] [--providers default,spool]
@@ -532,6 +533,7 @@ public final class CompatDriver {
         md.append('\n');
         int passed = 0;
         int failed = 0;
+        List<String> failures = new ArrayList<>();
         List<String> rows = new ArrayList<>(CompatCheck.CHECKS);
         rows.addAll(EXTRA);
         for (var e : runs.entrySet()) {
@@ -549,6 +551,8 @@ public final class CompatDriver {
                         passed++;
                     } else if (c.status().equals("FAIL")) {
                         failed++;
+                        failures.add("# failed: " + e.getKey() + " " + check + " on " + p + ": "
+                                + (c.reason() == null ? "" : c.reason()));
                     }
                 }
                 md.append('\n');
@@ -565,6 +569,8 @@ public final class CompatDriver {
         Files.writeString(out.resolve("compat.md"), md + "\n" + passed + " passed, " + failed + " failed\n");
         System.out.print(md);
         System.out.println();
+        // named again last, in the form scripts/check.sh lists under its summary
+        failures.forEach(System.out::println);
         System.out.println(passed + " passed, " + failed + " failed");
         return failed;
     }
