@@ -90,6 +90,8 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
     private final LinkedHashSet<SpoolSelectionKey> resync = new LinkedHashSet<>();
     /** Keys registered with POLLOUT for staged bytes, not for OP_WRITE. */
     private final LinkedHashSet<SpoolSelectionKey> outKeys = new LinkedHashSet<>();
+    /** Listeners whose accept-ahead queue is full (AcceptQueue#full): registered without F_ACCEPT. */
+    private final LinkedHashSet<SpoolSelectionKey> acceptFull = new LinkedHashSet<>();
 
     public SpoolSelector(SelectorProvider provider, Poller poller) {
         super(provider);
@@ -295,6 +297,18 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
             }
         });
         resync.addAll(outKeys);
+        // a listener whose application took connections from a full queue accepts ahead again
+        if (!acceptFull.isEmpty()) {
+            Iterator<SpoolSelectionKey> i = acceptFull.iterator();
+            while (i.hasNext()) {
+                SpoolSelectionKey k = i.next();
+                AcceptQueue q = k.spoolChannel().acceptQueue();
+                if (!k.isValid() || q == null || !q.full()) {
+                    i.remove();
+                    resync.add(k);
+                }
+            }
+        }
         // a key whose bytes wait in memory registers again only when what its registration
         // depends on changed: a select must not cost anything per unread connection
         for (SpoolSelectionKey k : memReady) {
@@ -409,6 +423,9 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
             q.add(fd, peer);
             memReady.add(ski);
             memArrivals++;
+            if (q.full() && (ski.registeredFlags & Poller.F_ACCEPT) != 0) {
+                resync.add(ski); // the next select registers it without F_ACCEPT
+            }
         } else {
             IO.closeQuietly(fd);
         }
@@ -538,7 +555,11 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
                     resync.add(ski); // a lock-free reader was inside: try next time
                 }
             } else if (batcher.acceptAhead && ch.acceptQueue() != null && (ops & SelectionKey.OP_ACCEPT) != 0) {
-                newFlags = Poller.F_ACCEPT;
+                if (ch.acceptQueue().full()) {
+                    acceptFull.add(ski); // no more ahead than the backlog: see AcceptQueue
+                } else {
+                    newFlags = Poller.F_ACCEPT;
+                }
             }
         }
         int registered = ski.registeredEvents;
@@ -607,6 +628,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
         memReady.remove(ski);
         outKeys.remove(ski);
         resync.remove(ski);
+        acceptFull.remove(ski);
     }
 
     /** Queues an interest change for the next select. */
@@ -679,6 +701,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
                 memReady.clear();
                 outKeys.clear();
                 resync.clear();
+                acceptFull.clear();
                 for (SelectionKey k : keys) {
                     SpoolSelectionKey ski = (SpoolSelectionKey) k;
                     SocketBatch b = ski.spoolChannel().socketBatch();

@@ -49,7 +49,7 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
     private int state;
 
     private Waiter waiter; // of the thread blocked in accept
-    /** Accept-ahead (spool backend): connections a cycle accepted already. */
+    /** Accept-ahead: connections a cycle accepted already, at most the backlog (bind). */
     final AcceptQueue acceptQueue = new AcceptQueue();
 
     @Override
@@ -170,7 +170,7 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
             }
             if (unix) {
                 unixBind(local);
-                Sockets.listen(fd, backlog < 1 ? 50 : backlog);
+                acceptQueue.limit(Sockets.listen(fd, backlog < 1 ? 50 : backlog));
                 localAddress = Sockets.unixLocalAddress(fd);
             } else {
                 InetSocketAddress isa = (local == null)
@@ -178,7 +178,7 @@ public final class SpoolServerSocketChannel extends ServerSocketChannel implemen
                         : Addresses.check(local, family);
                 Permissions.checkListen(isa.getPort());
                 Sockets.bind(fd, Addresses.linuxFamily(family), isa.getAddress(), isa.getPort());
-                Sockets.listen(fd, backlog < 1 ? 50 : backlog);
+                acceptQueue.limit(Sockets.listen(fd, backlog < 1 ? 50 : backlog));
                 localAddress = Sockets.localAddress(fd);
             }
         }

@@ -108,10 +108,30 @@ public final class Sockets {
         }
     }
 
-    public static void listen(int fd, int backlog) throws IOException {
+    /**
+     * listen(2). Returns the backlog the kernel applies: {@code backlog},
+     * capped at net.core.somaxconn as read when first needed (4,096, the
+     * kernel's default since 5.4, if it cannot be read).
+     */
+    public static int listen(int fd, int backlog) throws IOException {
         Counters.call();
         if (C.listen(fd, backlog) < 0) {
             throw NativeErrors.socket(Native.errno());
+        }
+        return Math.min(backlog, Somaxconn.VALUE);
+    }
+
+    private static final class Somaxconn {
+        static final int VALUE = read();
+
+        // a line, not Files.readString: that stops at the first byte of some kernels' /proc files
+        private static int read() {
+            try (java.io.BufferedReader r = java.nio.file.Files.newBufferedReader(
+                    Path.of("/proc/sys/net/core/somaxconn"))) {
+                return Integer.parseInt(r.readLine().trim());
+            } catch (IOException | RuntimeException e) {
+                return 4096;
+            }
         }
     }
 

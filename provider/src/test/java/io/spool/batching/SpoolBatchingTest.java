@@ -405,6 +405,82 @@ class SpoolBatchingTest {
     }
 
     /**
+     * Accept-ahead holds at most the listener's backlog (AcceptQueue): 16
+     * clients connect, one at a time, to a listener of backlog 8 while its
+     * selector turns and nobody accepts. The queue fills to the backlog and
+     * stops there, give or take what the one poll that filled it took (a
+     * connection or two: each connect is followed by selects); the rest wait
+     * in the kernel's own queue (up to backlog + 1), as without SPOOL. Then
+     * the application accepts one connection per select, as the JDK's
+     * HttpServer does: all 16 come, and since the queue has room again
+     * after each accept, accept-ahead goes on and serves them all.
+     */
+    @Test
+    void acceptAheadStopsAtTheBacklog() throws Exception {
+        SelectorProvider p = spool();
+        final int backlog = 8;
+        final int n = 2 * backlog; // the kernel's queue holds what accept-ahead leaves: none is refused
+        InetAddress lo = InetAddress.getLoopbackAddress();
+        try (ServerSocketChannel ssc = p.openServerSocketChannel(); Selector sel = p.openSelector()) {
+            ssc.bind(new InetSocketAddress(lo, 0), backlog);
+            ssc.configureBlocking(false);
+            ssc.register(sel, SelectionKey.OP_ACCEPT);
+            AcceptQueue q = ((io.spool.channels.SpoolServerSocketChannel) ssc).acceptQueue();
+            List<SocketChannel> clients = new ArrayList<>();
+            List<SocketChannel> server = new ArrayList<>();
+            try {
+                int most = 0;
+                for (int i = 0; i < n; i++) {
+                    SocketChannel c = p.openSocketChannel();
+                    c.configureBlocking(false);
+                    c.connect(ssc.getLocalAddress());
+                    clients.add(c);
+                    for (int k = 0; k < 3; k++) {
+                        sel.selectNow();
+                        sel.selectedKeys().clear();
+                        most = Math.max(most, q.size());
+                    }
+                }
+                long t0 = System.nanoTime();
+                while (System.nanoTime() - t0 < 500_000_000L) {
+                    sel.select(20);
+                    sel.selectedKeys().clear();
+                    most = Math.max(most, q.size());
+                }
+                assertTrue(most >= backlog, "accept-ahead took only " + most + " of " + n
+                        + " connections to a listener of backlog " + backlog);
+                assertTrue(most <= backlog + 3, "accept-ahead took " + most + " of " + n
+                        + " connections to a listener of backlog " + backlog);
+
+                long fromMemory = Counters.ACCEPTS_FROM_MEMORY.sum();
+                t0 = System.nanoTime();
+                while (server.size() < n && System.nanoTime() - t0 < 30_000_000_000L) {
+                    sel.select(200);
+                    sel.selectedKeys().clear();
+                    SocketChannel c = ssc.accept();
+                    if (c != null) {
+                        server.add(c);
+                    }
+                }
+                assertEquals(n, server.size(), "connections accepted of " + n);
+                assertEquals(null, ssc.accept(), "a connection more than the clients made");
+                long served = Counters.ACCEPTS_FROM_MEMORY.sum() - fromMemory;
+                assertTrue(served > most, "accepts served from memory: " + served + ", no more than the "
+                        + most + " queued before the application accepted: accept-ahead did not go on");
+                System.out.println("SPOOL-MEASURE accept-ahead at backlog " + backlog + ": at most " + most
+                        + " queued; " + served + " of " + n + " accepts served from memory");
+            } finally {
+                for (SocketChannel c : clients) {
+                    c.close();
+                }
+                for (SocketChannel c : server) {
+                    c.close();
+                }
+            }
+        }
+    }
+
+    /**
      * A read takes all the socket holds when the receive ahead took part of
      * it ({@code spool.recvMax=1000}), and an error met on the way comes
      * after the bytes: the lines are the JDK provider's output of the same
