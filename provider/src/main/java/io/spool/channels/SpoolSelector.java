@@ -302,8 +302,7 @@ public final class SpoolSelector extends AbstractSelector implements Poller.Sink
             Iterator<SpoolSelectionKey> i = acceptFull.iterator();
             while (i.hasNext()) {
                 SpoolSelectionKey k = i.next();
-                AcceptQueue q = k.spoolChannel().acceptQueue();
-                if (!k.isValid() || q == null || !q.full()) {
+                if (!k.isValid() || !k.spoolChannel().acceptQueue().full()) {
                     i.remove();
                     resync.add(k);
                 }

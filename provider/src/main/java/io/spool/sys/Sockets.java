@@ -124,11 +124,9 @@ public final class Sockets {
     private static final class Somaxconn {
         static final int VALUE = read();
 
-        // a line, not Files.readString: that stops at the first byte of some kernels' /proc files
         private static int read() {
-            try (java.io.BufferedReader r = java.nio.file.Files.newBufferedReader(
-                    Path.of("/proc/sys/net/core/somaxconn"))) {
-                return Integer.parseInt(r.readLine().trim());
+            try {
+                return Integer.parseInt(Privileged.firstLine("/proc/sys/net/core/somaxconn"));
             } catch (IOException | RuntimeException e) {
                 return 4096;
             }

@@ -7,8 +7,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /**
  * One io_uring instance, on raw system calls (no liburing): its setup, the
@@ -346,7 +344,7 @@ public final class Uring implements AutoCloseable {
 
     private static String readIoUringDisabled() {
         try {
-            return Privileged.io(() -> Files.readString(Path.of("/proc/sys/kernel/io_uring_disabled")).trim());
+            return Privileged.firstLine("/proc/sys/kernel/io_uring_disabled");
         } catch (IOException | RuntimeException e) {
             return null; // before 6.6 there is no such sysctl
         }
