@@ -21,7 +21,8 @@ import java.util.Map;
  * 6.0 or later; measured natively on 6.18 and under QEMU on Debian's 6.1). A poll is one {@code io_uring_enter} that submits the
  * queued registration changes, re-arms readiness and waits, plus a second,
  * non-waiting one when sockets registered with {@link Poller#F_RECV} came
- * ready: it receives ahead from them.
+ * ready (it receives ahead from them) or the poll reported 20 or more (it
+ * runs deferred work the wait left: see {@code drainBudget}).
  *
  * <h2>Readiness is level-triggered, as epoll's</h2>
  * Each registration has at most one one-shot {@code POLL_ADD} in flight.
@@ -403,17 +404,8 @@ public final class UringBackend implements Backend {
             }
             Uring old = ring;
             Uring fresh = Uring.open(sqEntries, cqEntries, setup);
-            // what the old ring already posted is handled by the next poll
-            int n = old.ready();
-            ensureDeferred(nrDeferred + n);
-            for (int i = 0; i < n; i++) {
-                int c = old.cqe(i);
-                deferredUd[nrDeferred] = old.cqRing().getLong(c + Uring.CQE_USER_DATA);
-                deferredRes[nrDeferred] = old.cqRing().getInt(c + Uring.CQE_RES);
-                deferredFlags[nrDeferred] = old.cqRing().getInt(c + Uring.CQE_FLAGS) & ~Uring.IORING_CQE_F_MORE;
-                nrDeferred++;
-            }
-            old.advance(n);
+            // what the old ring already posted is handled by the next poll, as final
+            stash(old, ~Uring.IORING_CQE_F_MORE, false);
             old.close(); // cancels whatever it had in flight
             ring = fresh;
             owner = null;
@@ -430,14 +422,56 @@ public final class UringBackend implements Backend {
             }
         }
 
-        private void ensureDeferred(int n) {
-            if (n > deferredUd.length) {
-                // doubled: takeReceives asks for one more at a time, thousands per poll at scale
-                int c = Math.max(n, Math.max(16, deferredUd.length * 2));
+        /** Keeps a completion for the next poll to report. */
+        private void defer(long ud, int res, int cflags) {
+            if (nrDeferred == deferredUd.length) {
+                // doubled: thousands a poll at scale
+                int c = Math.max(16, deferredUd.length * 2);
                 deferredUd = Arrays.copyOf(deferredUd, c);
                 deferredRes = Arrays.copyOf(deferredRes, c);
                 deferredFlags = Arrays.copyOf(deferredFlags, c);
             }
+            deferredUd[nrDeferred] = ud;
+            deferredRes[nrDeferred] = res;
+            deferredFlags[nrDeferred] = cflags;
+            nrDeferred++;
+        }
+
+        /**
+         * Keeps a completion posted after this poll's wait for the next
+         * poll to report; but the wakeup's read is this poll's (a wakeup
+         * while it runs ends it, and it returns anyway): the next poll
+         * arms it again, and does not return for it.
+         */
+        private void keep(long ud, int res, int cflags) {
+            if ((ud & KIND) == K_WAKE) {
+                wakeArmed = false;
+                woken = true;
+            } else {
+                defer(ud, res, cflags);
+            }
+        }
+
+        /**
+         * Keeps every completion r has posted for the next poll to report,
+         * its flags masked with flagMask: the completions of an old ring
+         * ({@code inPoll} false), or of a run after the wait ({@link #keep}).
+         */
+        private void stash(Uring r, int flagMask, boolean inPoll) {
+            int n = r.ready();
+            ByteBuffer cq = r.cqRing();
+            for (int i = 0; i < n; i++) {
+                int c = r.cqe(i);
+                long ud = cq.getLong(c + Uring.CQE_USER_DATA);
+                int res = cq.getInt(c + Uring.CQE_RES);
+                int cflags = cq.getInt(c + Uring.CQE_FLAGS) & flagMask;
+                if (inPoll) {
+                    keep(ud, res, cflags);
+                } else {
+                    defer(ud, res, cflags);
+                }
+            }
+            r.advance(n);
         }
 
         // ---- registrations (queued: the next poll submits them)
@@ -557,10 +591,18 @@ public final class UringBackend implements Backend {
             }
         }
 
-        /** Whether the final completion of request ud is in the completion queue (0: none asked). */
+        /**
+         * Whether the final completion of request ud is posted: in the
+         * completion queue, or kept for the next poll (0: none asked).
+         */
         private boolean posted(long ud) {
             if (ud == 0) {
                 return true;
+            }
+            for (int i = 0; i < nrDeferred; i++) {
+                if (deferredUd[i] == ud && (deferredFlags[i] & Uring.IORING_CQE_F_MORE) == 0) {
+                    return true; // kept for the next poll (a drain, or a receives' enter)
+                }
             }
             int n = ring.ready();
             for (int i = 0; i < n; i++) {
@@ -662,6 +704,9 @@ public final class UringBackend implements Backend {
                 probesInFlight = false;
             }
             reap(sink);
+            drainBudget = nrReady >= Uring.LOCAL_WORK_PER_ENTER
+                    && (ring.setupFlags() & Uring.IORING_SETUP_DEFER_TASKRUN) != 0
+                    ? cqEntries : 0; // all the CQ holds: the overflow list takes the rest
             if (sendsDone < sends) {
                 reapOverflow(sink);
             }
@@ -669,6 +714,39 @@ public final class UringBackend implements Backend {
                 sendsLate(sends, sink);
             }
             return report(sink);
+        }
+
+        /**
+         * With DEFER_TASKRUN, how much of the ring's deferred work this poll
+         * runs after its wait, without waiting (0: none). An enter runs at
+         * most max(20, min_complete) items of that work (6.13 and later),
+         * oldest first; a poll re-armed on a socket that is ready already
+         * completes inside the submission instead, and is not counted. So a
+         * server that answers every request before its next select (the
+         * JDK's HttpServer) found the same sockets ready at every re-arm,
+         * served all of them in every turn, and the sockets whose polls fired
+         * while they waited (deferred work) 20 a turn: at 10,000 connections
+         * its p99 latency was 6.3 s against the default provider's 0.5 s.
+         * A turn that reported 20 or more (the wait may have left work)
+         * therefore runs all of it, as COOP_TASKRUN's wait does: the p99
+         * became 0.85 s against 0.63 s. (Running as much as the turn
+         * reported left 2.8 s against 0.84 s.) The run rides in the
+         * receives' enter when there is one, or takes one of its own (see
+         * {@link #drain}); what it completes is reported by the next poll,
+         * which then does not wait.
+         */
+        private int drainBudget;
+
+        /** Runs the drain budget's deferred work, if the receives' enter did not: the next poll reports it. */
+        private void drain() throws IOException {
+            if (drainBudget > 0) {
+                int budget = drainBudget;
+                drainBudget = 0;
+                ring.enter(budget, true, 0);
+                do {
+                    stash(ring, -1, true);
+                } while (moveOverflow());
+            }
         }
 
         /**
@@ -918,6 +996,7 @@ public final class UringBackend implements Backend {
                     }
                 }
             }
+            drain();
             Counters.EVENTS.add(n);
             long readAhead = 0;
             ByteBuffer data = null; // one view of the arena: each receiver copies its bytes at once
@@ -1021,7 +1100,11 @@ public final class UringBackend implements Backend {
          * and read-ahead is off from then on.
          */
         private void receive(int recvs, int[] result, int[] room) throws IOException {
-            ring.enter(0, false, -1);
+            // submits the receives and probes (they complete inside the submission), and runs
+            // the drain budget's deferred work: takeReceives keeps its completions for the next poll
+            int budget = drainBudget;
+            drainBudget = 0;
+            ring.enter(budget, budget > 0, 0);
             int got = takeReceives(result, room);
             while (got < recvs && moveOverflow()) {
                 got += takeReceives(result, room);
@@ -1049,7 +1132,6 @@ public final class UringBackend implements Backend {
             int n = ring.ready();
             ByteBuffer cq = ring.cqRing();
             int got = 0;
-            int others = 0;
             for (int i = 0; i < n; i++) {
                 int c = ring.cqe(i);
                 long ud = cq.getLong(c + Uring.CQE_USER_DATA);
@@ -1067,14 +1149,9 @@ public final class UringBackend implements Backend {
                     result[idx] = res == -Errno.ECANCELED ? -Errno.EAGAIN : res;
                     got++;
                 } else {
-                    ensureDeferred(nrDeferred + others + 1);
-                    deferredUd[nrDeferred + others] = ud;
-                    deferredRes[nrDeferred + others] = cq.getInt(c + Uring.CQE_RES);
-                    deferredFlags[nrDeferred + others] = cq.getInt(c + Uring.CQE_FLAGS);
-                    others++;
+                    keep(ud, cq.getInt(c + Uring.CQE_RES), cq.getInt(c + Uring.CQE_FLAGS));
                 }
             }
-            nrDeferred += others;
             ring.advance(n);
             return got;
         }

@@ -103,6 +103,12 @@ public final class Uring implements AutoCloseable {
     // sq ring flags
     public static final int IORING_SQ_CQ_OVERFLOW = 1 << 1;
     public static final int IORING_SQ_TASKRUN = 1 << 2;
+    /**
+     * With DEFER_TASKRUN, the deferred work an enter runs at most, oldest
+     * first, when it asks for fewer completions (IO_LOCAL_TW_DEFAULT_MAX,
+     * since 6.13; before, an enter ran all of it).
+     */
+    public static final int LOCAL_WORK_PER_ENTER = 20;
     // sqe flags
     public static final int IOSQE_CQE_SKIP_SUCCESS = 1 << 6;
     // enter flags
